@@ -1,0 +1,109 @@
+// The configuration file's shape. Every key is checked at start; an unknown or wrong key stops
+// start-up with a message naming it (see load.ts). Durations are milliseconds after parsing.
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+import { parseCidr } from '../core/networks.ts';
+
+const duration = (dflt: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(dflt)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use seconds or e.g. "30s", "15m", "4h", "5d")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const hostPort = (dflt: string) =>
+  z
+    .string()
+    .default(dflt)
+    .refine((s) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]+|[0-9a-fA-F:]+):\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) < 65536, {
+      message: 'must be "host:port", e.g. "0.0.0.0:2525" or "[::1]:2525"',
+    });
+
+const domainName = z
+  .string()
+  .min(1)
+  .transform((s) => s.toLowerCase())
+  .refine((s) => /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(s), { message: 'not a domain name' });
+
+const cidr = z.string().refine((s) => parseCidr(s) !== null, { message: 'not a network (use e.g. "10.0.0.0/8" or "::1/128")' });
+
+/** A delivery route: "mx" (MX lookup) or "smtp://host:port" (relay), optionally "smtp+starttls://". */
+const route = z.string().refine((s) => s === 'mx' || /^smtps?:\/\/[^/]+(:\d+)?\/?$/.test(s), {
+  message: 'must be "mx" or "smtp://host:port"',
+});
+
+const smtpUser = z.strictObject({
+  user: z.string().min(1),
+  /** scrypt hash as written by `gatehouse users hash` ("scrypt$N$r$p$salt$hash"), or a plain password (warned). */
+  password: z.string().min(1),
+});
+
+export const configSchema = z.strictObject({
+  hostname: z.string().min(1).default('gatehouse.localdomain'),
+  dataDir: z.string().min(1).default('./data'),
+  smtp: z
+    .strictObject({
+      listen: hostPort('0.0.0.0:2525'),
+      maxMessageSize: z.number().int().positive().default(52_428_800),
+      maxRecipients: z.number().int().positive().default(1000),
+      maxClients: z.number().int().positive().default(500),
+      /** Early-talker check: hold the greeting back this long for clients outside trustedNetworks. */
+      greetingDelay: duration('0s'),
+      socketTimeout: duration('60s'),
+      tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+      /** Users that may AUTH (and then relay outward). */
+      users: z.array(smtpUser).default([]),
+      /** Valid recipients at local domains; when empty, every address at a local domain is accepted. */
+      recipients: z.array(z.string().min(3)).default([]),
+    })
+    .default({} as never),
+  domains: z.array(domainName).default([]),
+  trustedNetworks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+  routes: z.record(z.string(), route).default({ '*': 'mx' }),
+  dns: z
+    .strictObject({
+      servers: z.array(hostPort('127.0.0.1:53')).optional(),
+      timeout: duration('5s'),
+    })
+    .default({} as never),
+  delivery: z
+    .strictObject({
+      /** Delay notice to the sender after this long undelivered. */
+      delayNotice: duration('4h'),
+      /** Bounce after this long undelivered. */
+      maxQueueTime: duration('5d'),
+      retryInitial: duration('60s'),
+      retryMax: duration('1h'),
+      connectTimeout: duration('30s'),
+      concurrencyPerDestination: z.number().int().positive().default(10),
+      concurrency: z.number().int().positive().default(100),
+      /** Require TLS to the next hop (otherwise STARTTLS is opportunistic). */
+      requireTls: z.boolean().default(false),
+    })
+    .default({} as never),
+  flow: z
+    .strictObject({
+      /** How long a claimed mail stays leased to one worker before it returns to its queue. */
+      lease: duration('5m'),
+      /** Mails processed at once by each pipeline stage. */
+      concurrency: z.number().int().positive().default(64),
+    })
+    .default({} as never),
+  admin: z.strictObject({ listen: hostPort('127.0.0.1:8025') }).default({} as never),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+      /** Days log records are kept in the log database. */
+      retentionDays: z.number().int().positive().default(30),
+    })
+    .default({} as never),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
