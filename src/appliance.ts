@@ -1,0 +1,150 @@
+// The appliance in one place: opens the store, builds every service, wires the mail flow
+// (smtp-receiver → seal-in → spamfinder → depot → seal-out → deliver) and boots the supervisor.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from './config/schema.ts';
+import { FlowEngine } from './flow/flow-engine.ts';
+import type { Store } from './store/store.ts';
+import { openSqliteStore } from './store/sqlite/open.ts';
+import { createLogger, pinoSink, type Logger, type LogSink } from './services/log-manager/logger.ts';
+import { LogManager } from './services/log-manager/index.ts';
+import { SmtpReceiver } from './services/smtp-receiver/index.ts';
+import { createSmtpSender } from './services/smtp-sender/index.ts';
+import { createMailSealer } from './services/mail-sealer/index.ts';
+import { createSpamfinder } from './services/spamfinder/index.ts';
+import { createMailDepot } from './services/mail-depot/index.ts';
+import { complianceLog, pop3Proxy, portalCrypt, fuzzyFilter, virusScanner, remoteSupport } from './services/catalog.ts';
+import { Supervisor } from './services/system-manager/supervisor.ts';
+import { SystemManager } from './services/system-manager/index.ts';
+import { createApplianceControl } from './services/system-manager/appliance-control.ts';
+import { Metrics } from './services/system-manager/metrics.ts';
+import type { ApplianceControl } from './services/system-manager/control.ts';
+import type { Service } from './services/service.ts';
+
+export const VERSION = '0.1.0';
+
+export interface ApplianceOptions {
+  /** A store to use instead of the embedded default (tests inject faults this way). */
+  store?: Store;
+  /** Extra log sinks (tests); stdout JSON lines unless `quiet`. */
+  sinks?: LogSink[];
+  quiet?: boolean;
+}
+
+/** One process owns a data directory: a second gateway on the same files would corrupt the queue. */
+function lockDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'gatehouse.pid');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (pid && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+        throw new Error(`data directory ${dataDir} is in use by process ${pid}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
+  }
+  writeFileSync(file, String(process.pid));
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+  };
+}
+
+/** The admin API token: made once at first start, readable only by the owner. */
+function adminToken(dataDir: string): string {
+  const file = join(dataDir, 'admin.token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}
+
+export class Appliance {
+  private constructor(
+    readonly config: Config,
+    readonly store: Store,
+    readonly engine: FlowEngine,
+    readonly supervisor: Supervisor,
+    readonly control: ApplianceControl,
+    readonly log: Logger,
+    readonly services: Service[],
+    private readonly unlock: () => void,
+    private readonly logManager: LogManager,
+  ) {}
+
+  static async start(config: Config, opts: ApplianceOptions = {}): Promise<Appliance> {
+    mkdirSync(config.dataDir, { recursive: true });
+    const unlock = lockDataDir(config.dataDir);
+    try {
+      const store = opts.store ?? openSqliteStore(config.dataDir);
+      const logs = store.logs;
+      const logManager = new LogManager(logs);
+      const sinks: LogSink[] = [...(opts.quiet ? [] : [pinoSink(config.log.level)]), logManager.sink, ...(opts.sinks ?? [])];
+      const log = createLogger('system-manager', sinks, config.log.level === 'trace' || config.log.level === 'debug' ? config.log.level : 'info');
+
+      await recover(store, log);
+
+      const engine = new FlowEngine({ store, log, leaseMs: config.flow.lease, concurrency: config.flow.concurrency });
+      let control: ApplianceControl | null = null;
+      const services: Service[] = [
+        logManager,
+        complianceLog(),
+        new SystemManager({ control: () => control!, token: adminToken(config.dataDir), listen: config.admin.listen, log: log.child('system-manager') }),
+        new SmtpReceiver({ config, engine, bodies: store.bodies, log: log.child('smtp-receiver') }),
+        pop3Proxy(),
+        createMailSealer(),
+        portalCrypt(),
+        createSpamfinder(),
+        fuzzyFilter(),
+        virusScanner(),
+        createMailDepot(),
+        createSmtpSender({ config, log: log.child('smtp-sender') }),
+        remoteSupport(),
+      ];
+      const supervisor = new Supervisor(services, { engine, settings: store.settings, log });
+      const metrics = new Metrics(store.queue, () => supervisor);
+      control = createApplianceControl({ store, engine, supervisor, log, metrics, hostname: config.hostname, version: VERSION, startedAt: Date.now() });
+      await supervisor.boot();
+      log.info(`gatehouse ${VERSION} ready`, { dataDir: config.dataDir, smtp: config.smtp.listen, admin: config.admin.listen });
+      return new Appliance(config, store, engine, supervisor, control, log, services, unlock, logManager);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.log.info('gatehouse stopping');
+    await this.supervisor.shutdown();
+    await this.logManager.flush();
+    await this.store.close();
+    this.unlock();
+  }
+}
+
+/**
+ * After a crash: leases of the dead process go back to their queues, half-written bodies
+ * (never acknowledged) are dropped, and bodies no mail refers to are removed.
+ */
+async function recover(store: Store, log: Logger): Promise<void> {
+  const q = store.queue as { releaseAllLeases?: () => number };
+  const released = q.releaseAllLeases ? q.releaseAllLeases() : 0;
+  const b = store.bodies as { clearTmp?: () => Promise<number> };
+  const tmp = b.clearTmp ? await b.clearTmp() : 0;
+  const live = await store.queue.liveBodyKeys();
+  let orphans = 0;
+  for (const k of await store.bodies.keys()) {
+    if (!live.has(k)) {
+      await store.bodies.remove(k);
+      orphans++;
+    }
+  }
+  if (released || tmp || orphans) log.warn(`recovered after an unclean stop: ${released} lease(s) returned, ${tmp} unfinished body file(s) and ${orphans} orphaned body file(s) removed`);
+}
