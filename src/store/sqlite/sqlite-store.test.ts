@@ -1,0 +1,46 @@
+// The SQLite backend against the storage conformance suite, plus its crash-recovery duties.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { storeConformance } from '../conformance.ts';
+import { openSqliteStore } from './open.ts';
+
+storeConformance({
+  name: 'sqlite',
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-store-'));
+    const store = openSqliteStore(dir);
+    return { store, cleanup: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
+  },
+});
+
+test('sqlite: a reopened store keeps committed mail and frees leases of the dead process', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-store-'));
+  try {
+    const s1 = openSqliteStore(dir);
+    const w = await s1.bodies.create('0000000000aaaaaaaaaa');
+    await w.write(Buffer.from('x'));
+    await w.commit();
+    await s1.queue.insert([
+      {
+        id: '0000000000aaaaaaaaaa',
+        queue: 'seal-in',
+        envelope: { sender: '', recipients: [{ address: 'a@b.test', status: 'pending' }], direction: 'inbound', source: 'smtp' },
+        bodyKey: '0000000000aaaaaaaaaa',
+        size: 1,
+        receivedAt: Date.now(),
+        event: { event: 'received', actor: 't' },
+      },
+    ]);
+    await s1.queue.claim('seal-in', 'dead', 1, 3_600_000);
+    await s1.close();
+    const s2 = openSqliteStore(dir);
+    assert.equal(s2.queue.releaseAllLeases(), 1);
+    assert.equal((await s2.queue.claim('seal-in', 'new', 1, 1000)).length, 1);
+    await s2.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
