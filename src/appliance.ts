@@ -1,7 +1,6 @@
 // The appliance in one place: opens the store, builds every service, wires the mail flow
 // (smtp-receiver → seal-in → spamfinder → depot → seal-out → deliver) and boots the supervisor.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config/schema.ts';
 import { FlowEngine } from './flow/flow-engine.ts';
@@ -21,6 +20,7 @@ import { createApplianceControl } from './services/system-manager/appliance-cont
 import { Metrics } from './services/system-manager/metrics.ts';
 import type { ApplianceControl } from './services/system-manager/control.ts';
 import type { Service } from './services/service.ts';
+import { loadOrCreateAdminToken } from './admin/admin-token.ts';
 
 export const VERSION = '0.1.0';
 
@@ -56,16 +56,6 @@ function lockDataDir(dataDir: string): () => void {
   };
 }
 
-/** The admin API token: made once at first start, readable only by the owner. */
-function adminToken(dataDir: string): string {
-  const file = join(dataDir, 'admin.token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, token + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return token;
-}
-
 export class Appliance {
   private constructor(
     readonly config: Config,
@@ -96,7 +86,7 @@ export class Appliance {
       const services: Service[] = [
         logManager,
         complianceLog(),
-        new SystemManager({ control: () => control!, token: adminToken(config.dataDir), listen: config.admin.listen, log: log.child('system-manager') }),
+        new SystemManager({ control: () => control!, token: loadOrCreateAdminToken(config.dataDir), listen: config.admin.listen, log: log.child('system-manager') }),
         new SmtpReceiver({ config, engine, bodies: store.bodies, log: log.child('smtp-receiver') }),
         pop3Proxy(),
         createMailSealer(),

@@ -62,7 +62,7 @@ export const configSchema = z.strictObject({
       /** Valid recipients at local domains; when empty, every address at a local domain is accepted. */
       recipients: z.array(z.string().min(3)).default([]),
     })
-    .default({} as never),
+    .prefault({}),
   domains: z.array(domainName).default([]),
   trustedNetworks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
   routes: z.record(z.string(), route).default({ '*': 'mx' }),
@@ -71,7 +71,7 @@ export const configSchema = z.strictObject({
       servers: z.array(hostPort('127.0.0.1:53')).optional(),
       timeout: duration('5s'),
     })
-    .default({} as never),
+    .prefault({}),
   delivery: z
     .strictObject({
       /** Delay notice to the sender after this long undelivered. */
@@ -86,7 +86,7 @@ export const configSchema = z.strictObject({
       /** Require TLS to the next hop (otherwise STARTTLS is opportunistic). */
       requireTls: z.boolean().default(false),
     })
-    .default({} as never),
+    .prefault({}),
   flow: z
     .strictObject({
       /** How long a claimed mail stays leased to one worker before it returns to its queue. */
@@ -94,15 +94,15 @@ export const configSchema = z.strictObject({
       /** Mails processed at once by each pipeline stage. */
       concurrency: z.number().int().positive().default(64),
     })
-    .default({} as never),
-  admin: z.strictObject({ listen: hostPort('127.0.0.1:8025') }).default({} as never),
+    .prefault({}),
+  admin: z.strictObject({ listen: hostPort('127.0.0.1:8025') }).prefault({}),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
       /** Days log records are kept in the log database. */
       retentionDays: z.number().int().positive().default(30),
     })
-    .default({} as never),
+    .prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

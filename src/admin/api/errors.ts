@@ -1,0 +1,164 @@
+// The one registry of the admin API's stable error codes. Every error response is an RFC 9457
+// problem document built from an entry here; clients (the CLI, the console) branch on `code`.
+// A code, once published, keeps its meaning: add new codes, never repurpose old ones.
+import type { ControlErrorCode } from '../../services/system-manager/control.ts';
+
+export interface ApiErrorSpec {
+  status: number;
+  title: string;
+  /** When a client sees it and what to do about it; published in the OpenAPI document. */
+  description: string;
+}
+
+/** Codes the control raises. `Record<ControlErrorCode, …>` makes a new control code a compile error here. */
+const CONTROL_ERRORS: Record<ControlErrorCode, ApiErrorSpec> = {
+  SERVICE_NOT_FOUND: {
+    status: 404,
+    title: 'Service not found',
+    description: 'No service of the appliance has that name; `GET /api/v1/services` lists them.',
+  },
+  SERVICE_NOT_STOPPABLE: {
+    status: 409,
+    title: 'Service cannot be stopped',
+    description: 'The service is essential to the appliance (e.g. system-manager, log-manager) and may not be stopped or restarted from the admin plane.',
+  },
+  SERVICE_DEACTIVATED: {
+    status: 409,
+    title: 'Service is deactivated',
+    description: 'A deactivated service stays stopped; activate it before starting it.',
+  },
+  SERVICE_NOT_DEACTIVATABLE: {
+    status: 409,
+    title: 'Service cannot be deactivated',
+    description: 'The mail flow depends on this service, so it cannot be deactivated.',
+  },
+  MAIL_NOT_FOUND: {
+    status: 404,
+    title: 'Mail not found',
+    description: 'No mail with that id is in any queue (it may have been purged after reaching a final state).',
+  },
+  MAIL_BUSY: {
+    status: 409,
+    title: 'Mail is being processed',
+    description: 'A stage holds a lease on the mail right now; retry the action in a moment.',
+  },
+  MAIL_WRONG_QUEUE: {
+    status: 409,
+    title: 'Mail is not in a queue that allows this action',
+    description: 'For example, only held mail can be released and only deferred or held mail can be retried; the detail names the queue the mail is in.',
+  },
+  QUEUE_NOT_FOUND: {
+    status: 404,
+    title: 'Queue not found',
+    description: 'No queue has that name; the queue names are the flow stages, the holding queues and the final states.',
+  },
+  MAINTENANCE_MODE: {
+    status: 409,
+    title: 'Appliance is in maintenance mode',
+    description: 'Mail-handling services stay stopped while maintenance mode is on; switch it off first.',
+  },
+};
+
+/** Codes of the HTTP layer itself. */
+const HTTP_ERRORS = {
+  UNAUTHORIZED: {
+    status: 401,
+    title: 'Authentication required',
+    description: 'The request has no `Authorization: Bearer <token>` header or the token is wrong. The token is in `<dataDir>/admin.token` on the appliance.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    title: 'Not allowed',
+    description: 'The token is valid but its role may not do this (reserved for the admin, auditor and user roles).',
+  },
+  NOT_FOUND: {
+    status: 404,
+    title: 'No such route',
+    description: 'No API route matches this method and path; `GET /api/v1/openapi.json` lists the routes.',
+  },
+  VALIDATION: {
+    status: 400,
+    title: 'Invalid request',
+    description: 'A path parameter, query parameter or body field is missing, unknown or of the wrong type; the detail names the field.',
+  },
+  BAD_REQUEST: {
+    status: 400,
+    title: 'Malformed request',
+    description: 'The request could not be read at all, e.g. a body that is not valid JSON.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    title: 'Request body too large',
+    description: 'Admin API request bodies are small JSON documents; this one exceeds the limit.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: 'Unsupported media type',
+    description: 'Request bodies must be `application/json`.',
+  },
+  INTERNAL: {
+    status: 500,
+    title: 'Internal error',
+    description: 'The appliance failed to carry out the request; the gateway log has the details. Nothing more is told to the client.',
+  },
+} satisfies Record<string, ApiErrorSpec>;
+
+export const API_ERRORS = { ...HTTP_ERRORS, ...CONTROL_ERRORS } as const satisfies Record<string, ApiErrorSpec>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export const API_ERROR_CODES = Object.keys(API_ERRORS) as ApiErrorCode[];
+
+export function isApiErrorCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(API_ERRORS, code);
+}
+
+/** RFC 9457 problem document, served as `application/problem+json`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ApiErrorCode;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/**
+ * `type` is a URN, not a URL: the appliance runs offline, so there is no page to point at. The
+ * OpenAPI document (`components.schemas.Problem`) carries each code's description instead.
+ */
+export function problemType(code: ApiErrorCode): string {
+  return `urn:gatehouse:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+export function problem(code: ApiErrorCode, detail?: string): Problem {
+  const spec = API_ERRORS[code];
+  return { type: problemType(code), title: spec.title, status: spec.status, detail: detail ?? spec.title, code };
+}
+
+/** An error a route raises on purpose; the error handler turns it into its problem response. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+}
+
+/** JSON schema of a problem document (for the OpenAPI document and response serialisation). */
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: `An RFC 9457 problem document. The codes:\n\n${API_ERROR_CODES.map((c) => `- \`${c}\` (${API_ERRORS[c].status}): ${API_ERRORS[c].description}`).join('\n')}`,
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', enum: API_ERROR_CODES },
+  },
+} as const;
