@@ -97,7 +97,7 @@ test('stopping the log-manager stops every other service; they stay stopped unti
   const r = await gw.api('POST', '/api/v1/services/log-manager/stop');
   assert.equal(r.status, 200, r.text);
   const list = await gw.api('GET', '/api/v1/services');
-  for (const s of list.json as { name: string; state: string }[]) {
+  for (const s of list.json.services as { name: string; state: string }[]) {
     if (s.name === 'system-manager') assert.equal(s.state, 'running');
     else assert.equal(s.state, 'stopped', `${s.name} should be stopped`);
   }
