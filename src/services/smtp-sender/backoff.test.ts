@@ -1,3 +1,4 @@
+// Retry delays: doubling from retryInitial, capped at retryMax, ±10% jitter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoff } from './backoff.ts';

@@ -1,3 +1,4 @@
+// The deliver stage end to end on loopback (smtp-server MTA + dns-packet DNS): results, retries, DSNs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';

@@ -1,3 +1,4 @@
+// DSN structure, parsed back with mailparser: report part, delivery-status fields, original or its headers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';

@@ -1,3 +1,4 @@
+// MX lookup against a loopback DNS server: ordering, implicit MX, null MX, NXDOMAIN, SERVFAIL, timeout.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SmtpError } from '../../core/smtp-error.ts';

@@ -1,3 +1,4 @@
+// Route resolution order: exact domain, then "*.parent" wildcards in config order, then "*".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SmtpError } from '../../core/smtp-error.ts';

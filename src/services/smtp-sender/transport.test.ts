@@ -1,3 +1,4 @@
+// Delivery to a real smtp-server on loopback: pooling, per-recipient replies, session failures, limits.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';

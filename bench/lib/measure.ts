@@ -1,0 +1,248 @@
+// One load against one peer: smtp-source -> proxy -> peer -> sink, and the figures from it.
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnTracked } from './children.ts';
+import type { Agent, ProxyDump, SinkDump } from './agents.ts';
+import type { Peer } from './peer.ts';
+import { resetHWM, sampleTree, treeCpuMs, vmHWM } from './procfs.ts';
+import { percentile, round } from './stats.ts';
+import { nowMs } from './token.ts';
+import os from 'node:os';
+
+export const SMTP_SOURCE = process.env.BENCH_SMTP_SOURCE ?? '/usr/sbin/smtp-source';
+
+export interface LoadSpec {
+  /** "connect" = new connection per mail (smtp-source default), "reuse" = -d */
+  kind: 'connect' | 'reuse';
+  mails: number;
+  sessions: number;
+  size: number;
+  /** Match by Message-Id ("msgid") or by numbered recipient ("rcpt", adds smtp-source -N). */
+  token: 'msgid' | 'rcpt';
+  /** Whole load (sending + waiting for arrivals) must end within this. */
+  timeoutMs: number;
+  /** Give up waiting for arrivals when none came for this long. */
+  stallMs: number;
+}
+
+export const LOAD_LABEL: Record<LoadSpec['kind'], string> = {
+  connect: 'new connection per mail',
+  reuse: 'connections reused (-d)',
+};
+
+export function smtpSourceArgs(spec: LoadSpec, port: number): string[] {
+  return [
+    '-4',
+    '-s', String(spec.sessions),
+    '-m', String(spec.mails),
+    '-l', String(spec.size),
+    '-f', 'bench@bench.test',
+    '-t', 'user@bench.test',
+    ...(spec.kind === 'reuse' ? ['-d'] : []),
+    ...(spec.token === 'rcpt' ? ['-N'] : []),
+    `127.0.0.1:${port}`,
+  ];
+}
+
+export interface LoadResult {
+  peer: string;
+  load: LoadSpec['kind'];
+  command: string;
+  ok: boolean;
+  errors: string[];
+  sent: number;
+  accepted: number;
+  rejected: number;
+  arrived: number;
+  matched: number;
+  /** tokens seen on more than one transaction at the proxy (left out of latency) */
+  ambiguous: number;
+  /** arrivals whose token was already seen at the sink in this load */
+  duplicateArrivals: number;
+  /** arrivals with a token the proxy never saw accepted */
+  unknownArrivals: number;
+  smtpSourceWallMs: number;
+  smtpSourceExit: number | string | null;
+  acceptedPerSec: number | null;
+  /** first connection at the proxy -> last matched arrival at the sink */
+  e2eWindowMs: number | null;
+  deliveredPerSec: number | null;
+  latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null; min: number | null };
+  acceptLatencyMs: { p50: number | null; p99: number | null };
+  peakRssMB: number | null;
+  peakRssMethod: string;
+  treeRssSumPeakMB: number | null;
+  treePssSumPeakMB: number | null;
+  treeProcsPeak: number;
+  cpuMsTotal: number | null;
+  cpuMsPerMail: number | null;
+  proxyConnections: number;
+  sinkConnections: number;
+  /** CPU of the measuring helpers over the same window (to show they are cheap). */
+  proxyCpuMsPerMail: number | null;
+  sinkCpuMsPerMail: number | null;
+  /** 1-minute load average when the load started (the machine is shared). */
+  loadavgAtStart: number;
+}
+
+const MB = 1024 * 1024;
+
+const perMail = (a: number | undefined, b: number | undefined, n: number) => (a !== undefined && b !== undefined && n ? round((b - a) / n, 3) : null);
+
+async function runSmtpSource(args: string[], timeoutMs: number): Promise<{ wallMs: number; exit: number | string | null; output: string; timedOut: boolean }> {
+  const t0 = nowMs();
+  const child = spawnTracked(SMTP_SOURCE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+  }, timeoutMs);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return { wallMs: nowMs() - t0, exit: code ?? signal, output: output.trim(), timedOut };
+}
+
+export async function runLoad(peer: Peer, proxy: Agent, sink: Agent, spec: LoadSpec, log: (s: string) => void): Promise<LoadResult> {
+  const errors: string[] = [];
+  const deadline = Date.now() + spec.timeoutMs;
+  await proxy.rpc.call('reset');
+  await sink.rpc.call('reset');
+
+  const hwmPid = peer.hwmPid ?? peer.rootPid;
+  let hwmReset = false;
+  if (peer.memory === 'hwm') hwmReset = resetHWM(hwmPid);
+  const sampler = sampleTree(peer.rootPid, 200);
+  const loadavgAtStart = Math.round(os.loadavg()[0] * 100) / 100;
+  const cpu0 = treeCpuMs(peer.rootPid);
+  const proxyCpu0 = treeCpuMs(proxy.pid);
+  const sinkCpu0 = treeCpuMs(sink.pid);
+
+  const args = smtpSourceArgs(spec, proxy.port);
+  const command = `smtp-source ${args.join(' ')}`;
+  log(`  ${peer.name} / ${LOAD_LABEL[spec.kind]}: ${command}`);
+  const src = await runSmtpSource(args, spec.timeoutMs);
+  if (src.timedOut) errors.push(`smtp-source killed after ${spec.timeoutMs} ms`);
+  else if (src.exit !== 0) errors.push(`smtp-source exit ${src.exit}: ${src.output.slice(0, 500)}`);
+  const px0 = await proxy.rpc.call<{ accepted: number; rejected: number }>('count');
+  log(`    smtp-source done in ${(src.wallMs / 1000).toFixed(1)} s, ${px0.accepted} accepted, ${px0.rejected} rejected; waiting for arrivals...`);
+
+  // Wait until everything accepted has arrived at the sink (or time is up / nothing moves).
+  let lastCount = -1;
+  let lastMove = Date.now();
+  for (;;) {
+    const c = await sink.rpc.call<{ count: number }>('count');
+    if (c.count >= px0.accepted) break;
+    if (c.count !== lastCount) {
+      lastCount = c.count;
+      lastMove = Date.now();
+    }
+    if (Date.now() > deadline) {
+      errors.push(`load timeout: ${c.count} of ${px0.accepted} arrived`);
+      break;
+    }
+    if (Date.now() - lastMove > spec.stallMs) {
+      errors.push(`no arrivals for ${spec.stallMs / 1000} s: ${c.count} of ${px0.accepted} arrived`);
+      break;
+    }
+    await sleep(200);
+  }
+  const cpu1 = treeCpuMs(peer.rootPid);
+  const proxyCpu1 = treeCpuMs(proxy.pid);
+  const sinkCpu1 = treeCpuMs(sink.pid);
+  const mem = sampler.stop();
+  const hwm = peer.memory === 'hwm' ? vmHWM(hwmPid) : undefined;
+
+  const px = await proxy.rpc.call<ProxyDump>('dump', undefined, 120_000);
+  const sk = await sink.rpc.call<SinkDump>('dump', undefined, 120_000);
+  if (px.protocolErrors) errors.push(`proxy: ${px.protocolErrors} replies without a command`);
+
+  // token -> proxy entry index (accepted only); tokens seen twice are ambiguous.
+  const pKey = spec.token === 'rcpt' ? px.rcpts : px.ids;
+  const sKey = spec.token === 'rcpt' ? sk.rcpts : sk.ids;
+  const byToken = new Map<string, number>();
+  const ambiguousSet = new Set<string>();
+  for (let i = 0; i < pKey.length; i++) {
+    const k = pKey[i];
+    if (!k || px.codes[i] < 200 || px.codes[i] >= 300) continue;
+    if (byToken.has(k)) ambiguousSet.add(k);
+    else byToken.set(k, i);
+  }
+  const latencies: number[] = [];
+  const seen = new Set<string>();
+  let duplicateArrivals = 0;
+  let unknownArrivals = 0;
+  let lastMatched = 0;
+  let matched = 0;
+  for (let j = 0; j < sKey.length; j++) {
+    const k = sKey[j];
+    if (!k || !byToken.has(k)) {
+      unknownArrivals++;
+      continue;
+    }
+    if (seen.has(k)) {
+      duplicateArrivals++;
+      continue;
+    }
+    seen.add(k);
+    matched++;
+    lastMatched = Math.max(lastMatched, sk.times[j]);
+    if (!ambiguousSet.has(k)) latencies.push(sk.times[j] - px.tReplies[byToken.get(k)!]);
+  }
+  const acceptLat: number[] = [];
+  for (let i = 0; i < px.codes.length; i++) if (px.codes[i] >= 200 && px.codes[i] < 300) acceptLat.push(px.tReplies[i] - px.tDots[i]);
+
+  const e2eWindowMs = matched && px.firstConnect ? lastMatched - px.firstConnect : null;
+  const cpuMsTotal = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : null;
+  const peakRssMB =
+    peer.memory === 'hwm' ? (hwm !== undefined ? hwm / MB : null) : mem.samples ? mem.peakRssSum / MB : null;
+
+  const r: LoadResult = {
+    peer: peer.name,
+    load: spec.kind,
+    command,
+    ok: errors.length === 0 && matched === px.accepted && px.accepted === spec.mails,
+    errors,
+    sent: spec.mails,
+    accepted: px.accepted,
+    rejected: px.rejected,
+    arrived: sk.times.length,
+    matched,
+    ambiguous: ambiguousSet.size,
+    duplicateArrivals,
+    unknownArrivals,
+    smtpSourceWallMs: round(src.wallMs, 1) ?? 0,
+    smtpSourceExit: src.exit,
+    acceptedPerSec: round(px.accepted / (src.wallMs / 1000), 1),
+    e2eWindowMs: round(e2eWindowMs, 1),
+    deliveredPerSec: e2eWindowMs ? round(matched / (e2eWindowMs / 1000), 1) : null,
+    latencyMs: {
+      p50: round(percentile(latencies, 50), 2),
+      p90: round(percentile(latencies, 90), 2),
+      p99: round(percentile(latencies, 99), 2),
+      max: round(percentile(latencies, 100), 2),
+      min: round(percentile(latencies, 0), 2),
+    },
+    acceptLatencyMs: { p50: round(percentile(acceptLat, 50), 2), p99: round(percentile(acceptLat, 99), 2) },
+    peakRssMB: round(peakRssMB, 1),
+    peakRssMethod:
+      peer.memory === 'hwm'
+        ? `VmHWM of pid ${hwmPid}${hwmReset ? ' (reset via clear_refs before the load)' : ' (could not reset: peak since process start)'}`
+        : `max over ${mem.samples} samples (every 200 ms) of the sum of VmRSS of all processes under the master`,
+    treeRssSumPeakMB: round(mem.peakRssSum / MB, 1),
+    treePssSumPeakMB: round(mem.peakPssSum / MB, 1),
+    treeProcsPeak: mem.peakProcs,
+    cpuMsTotal: round(cpuMsTotal, 0),
+    cpuMsPerMail: cpuMsTotal !== null && matched ? round(cpuMsTotal / matched, 3) : null,
+    proxyConnections: px.connections,
+    sinkConnections: sk.connections,
+    proxyCpuMsPerMail: perMail(proxyCpu0, proxyCpu1, px.accepted),
+    sinkCpuMsPerMail: perMail(sinkCpu0, sinkCpu1, sk.times.length),
+    loadavgAtStart,
+  };
+  if (matched < px.accepted) r.errors.push(`${px.accepted - matched} accepted mails not matched at the sink`);
+  return r;
+}
