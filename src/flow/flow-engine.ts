@@ -3,9 +3,9 @@
 // stopped stage simply waits.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { StageName } from '../core/mail.ts';
-import { isStage } from '../core/mail.ts';
-import type { NewMail, Store } from '../store/store.ts';
+import type { QueueName, StageName } from '../core/mail.ts';
+import { isStage, nextStage } from '../core/mail.ts';
+import type { NewMail, Store, TrailEvent } from '../store/store.ts';
 import type { Logger } from '../services/log-manager/logger.ts';
 import type { Stage } from './stage.ts';
 import { StageRunner } from './stage-runner.ts';
@@ -38,6 +38,7 @@ export class FlowEngine {
         actor,
         configured,
         onMoved: (q) => this.notify(q),
+        passThrough: (q) => this.passThrough(q),
       });
       this.runners.set(stage.name, r);
     }
@@ -60,8 +61,36 @@ export class FlowEngine {
     if (isStage(queue)) this.runners.get(queue)?.notify();
   }
 
+  /**
+   * Where a mail entering `queue` really stops: a stage whose service runs but is not configured
+   * passes mail on unchanged, so the engine moves it on in the same step instead of claiming it
+   * there, and records an event for each stage passed. A stopped service's stage always holds it.
+   */
+  passThrough(queue: QueueName): { queue: QueueName; trail: TrailEvent[] } {
+    const trail: TrailEvent[] = [];
+    let q = queue;
+    for (;;) {
+      if (!isStage(q)) break;
+      const r = this.runners.get(q);
+      if (!r || !r.active || r.configured()) break;
+      const next = nextStage(q) ?? 'delivered';
+      trail.push({ queue: next, event: { event: 'advanced', actor: r.actor, detail: { from: q, reason: 'not configured: passed on unchanged' } } });
+      q = next;
+    }
+    return { queue: q, trail };
+  }
+
   /** Takes new mail into the flow; resolves once it is durable. */
   async submit(mails: NewMail[]): Promise<void> {
+    for (const m of mails) {
+      if (m.trail) continue;
+      const { queue, trail } = this.passThrough(m.queue);
+      if (trail.length) {
+        m.eventQueue = m.queue;
+        m.queue = queue;
+        m.trail = trail;
+      }
+    }
     await this.o.store.queue.insert(mails);
     for (const q of new Set(mails.map((m) => m.queue))) this.notify(q);
   }

@@ -1,9 +1,9 @@
 // Runs one pipeline stage while its service runs: claims ready mail with a lease, processes up
 // to `concurrency` mails at once, and hands each result to the store as one atomic move.
 // Stopping stops claiming, lets in-flight mail finish until the deadline, then gives it back.
-import type { StageName } from '../core/mail.ts';
+import type { QueueName, StageName } from '../core/mail.ts';
 import { isFinal } from '../core/mail.ts';
-import type { ClaimedMail, NewMail, Store } from '../store/store.ts';
+import type { ClaimedMail, NewMail, Store, TrailEvent } from '../store/store.ts';
 import { newMailId } from '../core/ids.ts';
 import type { Logger } from '../services/log-manager/logger.ts';
 import type { Stage, StageContext } from './stage.ts';
@@ -22,6 +22,8 @@ export interface StageRunnerOptions {
   configured: () => boolean;
   /** Called after a mail entered another queue, so its runner wakes at once. */
   onMoved: (queue: string) => void;
+  /** Where mail entering a queue really stops (stages passed through unchanged). */
+  passThrough: (queue: QueueName) => { queue: QueueName; trail: TrailEvent[] };
   /** Retry delay after a storage error, ms. */
   errorBackoffMs?: number;
 }
@@ -42,6 +44,14 @@ export class StageRunner {
 
   get active(): boolean {
     return this.running;
+  }
+
+  get actor(): string {
+    return this.o.actor;
+  }
+
+  configured(): boolean {
+    return this.o.configured();
   }
 
   start(): void {
@@ -159,6 +169,14 @@ export class StageRunner {
         });
       }
       const c = completionFor(this.name, mail, result, this.o.actor, generated);
+      if (result.outcome.kind === 'advance' && c.queue !== this.name) {
+        const { queue, trail } = this.o.passThrough(c.queue);
+        if (trail.length) {
+          c.eventQueue = c.queue;
+          c.queue = queue;
+          c.trail = trail;
+        }
+      }
       const ok = await store.queue.complete(c);
       if (!ok) {
         log.warn(`lease on a mail was lost before ${this.name} finished; another worker has it`, { mailId: mail.id });
@@ -166,7 +184,9 @@ export class StageRunner {
         if (result.bodyKey) await store.bodies.remove(result.bodyKey);
         return;
       }
-      log.info(`${c.event.event}${c.queue !== this.name ? ' to ' + c.queue : ''}`, { mailId: mail.id, reason: c.reason ?? undefined });
+      // Each move is in the tracking events; the log keeps what an admin looks for.
+      const lvl = c.event.event === 'advanced' ? 'debug' : 'info';
+      log[lvl](`${c.event.event}${c.queue !== this.name ? ' to ' + c.queue : ''}`, { mailId: mail.id, reason: c.reason ?? undefined });
       if (c.queue !== this.name) this.o.onMoved(c.queue);
       for (const g of generated) this.o.onMoved(g.queue);
       if (result.bodyKey && result.bodyKey !== mail.bodyKey) await store.bodies.remove(mail.bodyKey).catch(() => undefined);

@@ -12,7 +12,16 @@ export interface NewMail {
   bodyKey: string;
   size: number;
   receivedAt: number;
-  /** The tracking event written with the insert (e.g. "received"). */
+  /** The tracking event written with the insert (e.g. "received"), at `eventQueue` (default: `queue`). */
+  event: TrackingEventInput;
+  eventQueue?: QueueName;
+  /** Stages passed straight through after the event (unconfigured services), each with its event. */
+  trail?: TrailEvent[];
+}
+
+/** A tracking event at a queue the mail only passed through. */
+export interface TrailEvent {
+  queue: QueueName;
   event: TrackingEventInput;
 }
 
@@ -52,6 +61,9 @@ export interface Completion {
   reason?: string | null;
   delayNotified?: boolean;
   event: TrackingEventInput;
+  /** Queue the event is recorded at when the mail then passed further (default: `queue`). */
+  eventQueue?: QueueName;
+  trail?: TrailEvent[];
   /** New mails created in the same transaction (bounces, delay notices). */
   generated?: NewMail[];
 }

@@ -54,6 +54,7 @@ function domainsOf(env: Envelope): string {
   return ` ${[...set].join(' ')} `;
 }
 
+const FINAL_SET = new Set<string>(FINAL_STATES);
 const FINAL_LIST = FINAL_STATES.map((s) => `'${s}'`).join(',');
 
 export class SqliteQueueStore implements QueueStore {
@@ -89,6 +90,14 @@ export class SqliteQueueStore implements QueueStore {
     };
   }
 
+  private readonly cache = new Map<string, Database.Statement>();
+  /** complete() builds its UPDATE from what changed; each shape is prepared once. */
+  private statement(sql: string): Database.Statement {
+    let st = this.cache.get(sql);
+    if (!st) this.cache.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   private addEvent(id: string, queue: string, e: TrackingEventInput, at: number): void {
     this.st.event.run(id, at, queue, e.event, e.actor, e.detail ? JSON.stringify(e.detail) : null);
   }
@@ -105,12 +114,13 @@ export class SqliteQueueStore implements QueueStore {
         received_at: m.receivedAt,
         queued_at: at,
       });
-      this.addEvent(m.id, m.queue, m.event, at);
+      this.addEvent(m.id, m.eventQueue ?? m.queue, m.event, at);
+      for (const t of m.trail ?? []) this.addEvent(m.id, t.queue, t.event, at);
     }
   }
 
   insert(mails: NewMail[]): Promise<void> {
-    return this.writes.run(() => this.insertNow(mails, this.now()));
+    return this.writes.run(() => this.insertNow(mails, this.now()), true);
   }
 
   claim(stage: StageName, owner: string, limit: number, leaseMs: number): Promise<ClaimedMail[]> {
@@ -154,11 +164,12 @@ export class SqliteQueueStore implements QueueStore {
         p.body_key = c.bodyKey;
       }
       if (c.delayNotified) sets.push('delay_notified = 1');
-      this.db.prepare(`UPDATE mails SET ${sets.join(', ')} WHERE id = @id`).run(p);
-      this.addEvent(c.id, c.queue, c.event, now);
+      this.statement(`UPDATE mails SET ${sets.join(', ')} WHERE id = @id`).run(p);
+      this.addEvent(c.id, c.eventQueue ?? c.queue, c.event, now);
+      for (const t of c.trail ?? []) this.addEvent(c.id, t.queue, t.event, now);
       if (c.generated?.length) this.insertNow(c.generated, now);
       return true;
-    });
+    }, FINAL_SET.has(c.queue) || !!c.generated?.length);
   }
 
   release(id: string, owner: string): Promise<void> {
@@ -187,7 +198,7 @@ export class SqliteQueueStore implements QueueStore {
         .run(to, now, opts.notBefore ?? 0, heldFrom, to, id);
       this.addEvent(id, to, opts.event, now);
       return toRecord(this.st.get.get(id) as MailRow);
-    });
+    }, true);
   }
 
   flush(domain?: string): Promise<number> {

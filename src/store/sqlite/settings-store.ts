@@ -15,6 +15,6 @@ export class SqliteSettingsStore implements SettingsStore {
   set(key: string, value: unknown): Promise<void> {
     return this.writes.run(() => {
       this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
-    });
+    }, true);
   }
 }

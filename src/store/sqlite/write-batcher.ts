@@ -6,6 +6,7 @@ import { StorageError } from '../store.ts';
 
 interface Pending {
   fn: () => unknown;
+  durable: boolean;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   result?: unknown;
@@ -16,11 +17,19 @@ interface Pending {
 export class WriteBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
+  private syncFull = true;
   constructor(private readonly db: Database.Database) {}
 
-  run<T>(fn: () => T): Promise<T> {
+  /**
+   * Queues a write. `durable` writes (new mail, final states) are committed with
+   * synchronous=FULL: the WAL is fsync'd before they resolve, covering every earlier commit too.
+   * Other writes (a move from one stage to the next, a lease) are committed without a sync: a
+   * process crash cannot lose them (the WAL is in the OS), and after a power loss the mail is
+   * found one stage earlier and processed again, never lost.
+   */
+  run<T>(fn: () => T, durable = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, durable, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -34,7 +43,12 @@ export class WriteBatcher {
     const batch = this.queue;
     this.queue = [];
     if (!batch.length) return;
+    const durable = batch.some((p) => p.durable);
     try {
+      if (durable !== this.syncFull) {
+        this.db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);
+        this.syncFull = durable;
+      }
       this.db.exec('BEGIN IMMEDIATE');
       for (const p of batch) {
         this.db.exec('SAVEPOINT w');
