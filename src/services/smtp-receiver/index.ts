@@ -94,6 +94,8 @@ export class SmtpReceiver implements Service {
       },
     } as ConstructorParameters<typeof SMTPServer>[0]);
     server.on('error', (err) => this.d.log.warn('smtp connection error', { err }));
+    // Replies are small writes answered by the client: no Nagle delay.
+    server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
     const { host, port } = splitHostPort(c.smtp.listen);
     await new Promise<void>((resolve, reject) => {
       const onErr = (err: Error) => reject(err);

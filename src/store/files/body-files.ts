@@ -6,47 +6,24 @@ import { open, readFile, rename, unlink, readdir, type FileHandle } from 'node:f
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StorageError, type BodyStore, type BodyWriter } from '../store.ts';
+import { FsyncCoalescer } from './fsync-coalescer.ts';
 
 function storageError(what: string, err: unknown): StorageError {
   const code = (err as NodeJS.ErrnoException)?.code;
   return new StorageError(`${what}: ${(err as Error).message}`, { cause: err, noSpace: code === 'ENOSPC' || code === 'EDQUOT' });
 }
 
-/** Coalesces directory fsyncs: callers wait for a sync that started after their rename. */
-class DirSyncer {
-  private running: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
-  constructor(private readonly dir: string) {}
-  sync(): Promise<void> {
-    if (this.next) return this.next;
-    if (!this.running) return (this.running = this.doSync().finally(() => (this.running = null)));
-    this.next = this.running.then(() => {
-      this.next = null;
-      return (this.running = this.doSync().finally(() => (this.running = null)));
-    });
-    return this.next;
-  }
-  private async doSync(): Promise<void> {
-    const fh = await open(this.dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
-}
-
 export class FileBodyStore implements BodyStore {
   private readonly tmpDir: string;
   private readonly bodyDir: string;
-  private readonly dirSync: DirSyncer;
+  private readonly dirSync: FsyncCoalescer;
 
   constructor(root: string) {
     this.tmpDir = join(root, 'tmp');
     this.bodyDir = join(root, 'bodies');
     mkdirSync(this.tmpDir, { recursive: true });
     mkdirSync(this.bodyDir, { recursive: true });
-    this.dirSync = new DirSyncer(this.bodyDir);
+    this.dirSync = new FsyncCoalescer(this.bodyDir);
   }
 
   private path(key: string): string {

@@ -1,8 +1,14 @@
-// Group commit for SQLite: writes queued within one event-loop turn share one transaction and
-// so one fsync (synchronous=FULL). Each write runs in its own savepoint, so one failing write
-// does not undo the others; a failing COMMIT (disk full, I/O error) fails them all.
+// Group commit for SQLite without blocking the event loop on fsync. Writes queued within one
+// event-loop turn share one transaction, each in its own savepoint (one failing write does not
+// undo the others; a failing COMMIT fails them all). Commits run with synchronous=NORMAL, so
+// they only reach the OS; `durable` writes (new mail, final states, settings) then wait for an
+// fdatasync of the WAL file on libuv's thread pool, coalesced so one sync covers every commit
+// before it. That is what synchronous=FULL would do, minus the stall of the whole process
+// while the disk syncs. A process crash cannot lose even a non-durable commit (the WAL is in
+// the OS); after a power loss a non-durable move is found one stage earlier and redone.
 import type Database from 'better-sqlite3';
 import { StorageError } from '../store.ts';
+import type { FsyncCoalescer } from '../files/fsync-coalescer.ts';
 
 interface Pending {
   fn: () => unknown;
@@ -17,16 +23,12 @@ interface Pending {
 export class WriteBatcher {
   private queue: Pending[] = [];
   private scheduled = false;
-  private syncFull = true;
-  constructor(private readonly db: Database.Database) {}
 
-  /**
-   * Queues a write. `durable` writes (new mail, final states) are committed with
-   * synchronous=FULL: the WAL is fsync'd before they resolve, covering every earlier commit too.
-   * Other writes (a move from one stage to the next, a lease) are committed without a sync: a
-   * process crash cannot lose them (the WAL is in the OS), and after a power loss the mail is
-   * found one stage earlier and processed again, never lost.
-   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly wal: FsyncCoalescer,
+  ) {}
+
   run<T>(fn: () => T, durable = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, durable, resolve: resolve as (v: unknown) => void, reject });
@@ -43,12 +45,7 @@ export class WriteBatcher {
     const batch = this.queue;
     this.queue = [];
     if (!batch.length) return;
-    const durable = batch.some((p) => p.durable);
     try {
-      if (durable !== this.syncFull) {
-        this.db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);
-        this.syncFull = durable;
-      }
       this.db.exec('BEGIN IMMEDIATE');
       for (const p of batch) {
         this.db.exec('SAVEPOINT w');
@@ -75,7 +72,20 @@ export class WriteBatcher {
       for (const p of batch) p.reject(e);
       return;
     }
-    for (const p of batch) (p.failed ? p.reject(asStorageError(p.error)) : p.resolve(p.result));
+    const settle = (p: Pending) => (p.failed ? p.reject(asStorageError(p.error)) : p.resolve(p.result));
+    const durable: Pending[] = [];
+    for (const p of batch) (p.durable && !p.failed ? durable.push(p) : settle(p));
+    if (!durable.length) return;
+    this.wal.sync().then(
+      () => durable.forEach(settle),
+      (err) => {
+        const e = new StorageError(`cannot sync the queue database: ${(err as Error).message}`, {
+          cause: err,
+          noSpace: (err as NodeJS.ErrnoException).code === 'ENOSPC',
+        });
+        durable.forEach((p) => p.reject(e));
+      },
+    );
   }
 }
 
