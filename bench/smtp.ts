@@ -15,7 +15,7 @@
 //     sits in front of both peers alike, so its own cost is in both figures equally.
 //   - peak RSS: Gatehouse = VmHWM of its process (reset before each load via clear_refs);
 //     Postfix = highest sum of VmRSS over master + all its children, sampled every 200 ms
-//     (RSS sums count shared pages once per process; the PSS sum is in the JSON too).
+//     (RSS sums count shared pages once per process, so the PSS sum is shown as well).
 //   - CPU per mail: utime+stime of the whole process tree (/proc/PID/stat, incl. reaped
 //     children via the root's cutime/cstime) over the load, / mails delivered.
 // Then a large-mail check: 50 concurrent 10 MiB mails (nodemailer, 50 connections), all must
@@ -29,6 +29,10 @@
 //   BENCH_TOTAL_TIMEOUT_S=3000 (whole run)  BENCH_LARGE=1  BENCH_LARGE_PEERS=gatehouse,postfix
 //   BENCH_LARGE_MAILS=50  BENCH_LARGE_MIB=10  BENCH_LARGE_TARGET_MB=400
 //   BENCH_KEEP_TMP=1 (keep the temp dir)  BENCH_RESULTS_DIR=bench/results
+//   BENCH_SINK_GREETING_DELAY=1 (keep smtp-server's 100 ms greeting hold-back in the sink;
+//   patched out by default, see bench/lib/sink-child.ts)
+// Exit status 0 when every load delivered every mail, 1 otherwise. Results: table on stdout,
+// JSON in bench/results/smtp-<timestamp>.json.
 import { mkdtempSync, chmodSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import os from 'node:os';
@@ -104,10 +108,16 @@ const NOTES: Record<string, string> = {
   proxy:
     'latency = arrival at sink - 250 reply to end-of-DATA as seen by a loopback proxy (own process) in front of the peer; the proxy is in front of both peers alike, so its cost is in both figures ' +
     '(it timestamps the 250 when it reads it, before forwarding; its CPU per mail is in the JSON as proxyCpuMsPerMail). A slightly negative minimum is possible: the peer may deliver before the proxy gets to read its 250',
-  token: 'mails matched by the Message-Id smtp-source writes (<pid.fd.remaining-count@host>); a token seen on two transactions is left out of the latency figures (column "ambiguous")',
+  token:
+    settings.token === 'rcpt'
+      ? 'mails matched by recipient: smtp-source -N numbers them (1user@bench.test, 2user@bench.test, ...), unique by construction'
+      : 'mails matched by the Message-Id smtp-source writes (<pid.fd.remaining-count@host>, unique in practice, not by construction); a token seen on two transactions is left out of the latency figures ("ambiguous"); BENCH_TOKEN=rcpt uses smtp-source -N instead',
   cpu: 'CPU = utime+stime over the peer\'s process tree (live processes + the root\'s reaped children), from /proc/PID/stat, between start of load and last arrival',
   memory:
-    'peak RSS: Gatehouse = VmHWM of its node process (reset before each load); Postfix = max over 200 ms samples of the sum of VmRSS of master and all its children (shared pages counted per process; PSS sum in JSON)',
+    'peak RSS: Gatehouse = VmHWM of its node process (reset before each load via /proc/PID/clear_refs); Postfix = max over 200 ms samples of the sum of VmRSS of master and all its children, which counts shared pages (libc, the Postfix libraries) once per process and so overstates; ' +
+    '"peak PSS" = the same sampling with PSS (shared pages split among their users, from smaps_rollup, every 1 s), the fairer comparison of memory used',
+  backlog:
+    'when a peer accepts faster than it delivers, mails queue and the 250 -> arrival latency grows with the length of the run (BENCH_MAILS); compare accepted/s with delivered/s',
 };
 
 async function withPeer(name: Peer['name'], tmp: string, sink: Agent): Promise<Peer> {

@@ -1,7 +1,7 @@
 // A loopback TCP proxy in front of the server under test that timestamps, per mail transaction,
 // the end of DATA from the client (".") and the server's final reply to it ("250"), keyed by the
 // message's Message-Id (and its first RCPT TO address). Runs as its own process (forked by
-// bench/lib/proxy.ts).
+// bench/lib/agents.ts).
 //
 // It is kept cheap: bytes are forwarded first and inspected afterwards; command lines and
 // replies are short and parsed as text; message content is only searched for the end-of-data

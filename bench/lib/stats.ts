@@ -21,7 +21,8 @@ export function fmt(n: number | null | undefined, digits = 1): string {
 
 export function ratio(a: number | null | undefined, b: number | null | undefined): string {
   if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
-  return `${(a / b).toFixed(2)}x`;
+  const r = a / b;
+  return `${Math.abs(r) >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
 }
 
 /** Renders rows as a fixed-width table; first row is the header. */

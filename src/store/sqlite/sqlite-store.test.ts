@@ -44,3 +44,28 @@ test('sqlite: a reopened store keeps committed mail and frees leases of the dead
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sqlite: a body over the inline limit streams to a file, a small one stays in the database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-store-'));
+  const s = openSqliteStore(dir, { inlineLimit: 64 });
+  try {
+    const big = await s.bodies.create('0000000000bbbbbbbbbb');
+    for (let i = 0; i < 10; i++) await big.write(Buffer.alloc(50, 65 + i));
+    await big.commit();
+    const small = await s.bodies.create('0000000000cccccccccc');
+    await small.write(Buffer.from('tiny'));
+    await small.commit();
+    assert.deepEqual(await s.bodies.files.keys(), ['0000000000bbbbbbbbbb']);
+    assert.equal((await s.bodies.read('0000000000bbbbbbbbbb')).length, 500);
+    const streamed: Buffer[] = [];
+    for await (const c of s.bodies.open('0000000000cccccccccc')) streamed.push(c as Buffer);
+    assert.equal(Buffer.concat(streamed).toString(), 'tiny');
+    assert.deepEqual((await s.bodies.keys()).sort(), ['0000000000bbbbbbbbbb', '0000000000cccccccccc']);
+    await s.bodies.remove('0000000000bbbbbbbbbb');
+    await s.bodies.remove('0000000000cccccccccc');
+    assert.deepEqual(await s.bodies.keys(), []);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
