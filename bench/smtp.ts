@@ -107,7 +107,7 @@ const NOTES: Record<string, string> = {
   sink: '',
   proxy:
     'latency = arrival at sink - 250 reply to end-of-DATA as seen by a loopback proxy (own process) in front of the peer; the proxy is in front of both peers alike, so its cost is in both figures ' +
-    '(it timestamps the 250 when it reads it, before forwarding; its CPU per mail is in the JSON as proxyCpuMsPerMail). A slightly negative minimum is possible: the peer may deliver before the proxy gets to read its 250',
+    '(it timestamps the 250 when it reads it, before forwarding; its CPU per mail is in the JSON as proxyCpuMsPerMail). Negative values mean the mail reached the sink before the proxy read the 250: the peer relayed it before (or while) answering, or the proxy was scheduled late',
   token:
     settings.token === 'rcpt'
       ? 'mails matched by recipient: smtp-source -N numbers them (1user@bench.test, 2user@bench.test, ...), unique by construction'
@@ -304,7 +304,7 @@ async function main(): Promise<number> {
       settings.loads.map((kind) => {
         const P = reports.find((p) => p.name === 'postfix')?.loads.find((l) => l.load === kind);
         const G = reports.find((p) => p.name === 'gatehouse')?.loads.find((l) => l.load === kind);
-        const q = (f: (r: LoadResult) => number | null) => (P && G && f(P) && f(G) !== null ? Math.round((f(G)! / f(P)!) * 100) / 100 : null);
+        const q = (f: (r: LoadResult) => number | null) => (P && G && f(P)! > 0 && f(G)! > 0 ? Math.round((f(G)! / f(P)!) * 1000) / 1000 : null);
         return [
           kind,
           {

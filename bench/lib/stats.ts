@@ -20,7 +20,8 @@ export function fmt(n: number | null | undefined, digits = 1): string {
 }
 
 export function ratio(a: number | null | undefined, b: number | null | undefined): string {
-  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
+  // A ratio of a negative latency (arrival before the 250 was seen) means nothing.
+  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || a <= 0 || b <= 0) return 'n/a';
   const r = a / b;
   return `${Math.abs(r) >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
 }

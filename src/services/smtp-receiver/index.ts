@@ -59,7 +59,7 @@ export class SmtpReceiver implements Service {
     const greetingDelay = c.smtp.greetingDelay;
     const server = new SMTPServer({
       name: c.hostname,
-      banner: 'Gatehouse ESMTP',
+      banner: 'Gatehouse',
       size: c.smtp.maxMessageSize,
       key,
       cert,
