@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { parseCidr } from '../core/networks.ts';
+import { spamfinderConfigSchema } from '../services/spamfinder/config.ts';
 
 const duration = (dflt: string) =>
   z
@@ -95,6 +96,8 @@ export const configSchema = z.strictObject({
       concurrency: z.number().int().positive().default(64),
     })
     .prefault({}),
+  /** Phase-1 (smtp-receiver) and phase-2 (spamfinder stage) filters; see src/services/spamfinder/config.ts. */
+  spamfinder: spamfinderConfigSchema.prefault({}),
   admin: z.strictObject({ listen: hostPort('127.0.0.1:8025') }).prefault({}),
   log: z
     .strictObject({

@@ -175,6 +175,21 @@ export function storeConformance(o: ConformanceOptions): void {
     assert.equal(await s.logs.purge(now + 1), 3);
   });
 
+  withStore('pop3: a fetched message becomes a mail exactly once, recorded with its insert', async (s) => {
+    const first = { ...(await newMail(s)), fetched: { mailbox: 'provider', uidl: 'u-1' } };
+    await s.queue.insert([first]);
+    assert.deepEqual(await s.pop3.fetched('provider'), new Map([['u-1', first.id]]));
+    const again = { ...(await newMail(s)), fetched: { mailbox: 'provider', uidl: 'u-1' } };
+    await assert.rejects(s.queue.insert([again]), QueueConflict);
+    assert.equal(await s.queue.get(again.id), null, 'the refused insert left no mail');
+    const other = { ...(await newMail(s)), fetched: { mailbox: 'other', uidl: 'u-1' } };
+    await s.queue.insert([other]);
+    assert.equal((await s.pop3.fetched('other')).get('u-1'), other.id, 'UIDLs are per mailbox');
+    assert.equal(await s.pop3.forget('provider', ['u-1', 'u-unknown']), 1);
+    assert.equal((await s.pop3.fetched('provider')).size, 0);
+    assert.equal((await s.pop3.fetched('other')).size, 1);
+  });
+
   withStore('settings keep JSON values', async (s) => {
     assert.equal(await s.settings.get('x'), undefined);
     await s.settings.set('x', { a: 1 });

@@ -17,6 +17,17 @@ export interface NewMail {
   eventQueue?: QueueName;
   /** Stages passed straight through after the event (unconfigured services), each with its event. */
   trail?: TrailEvent[];
+  /**
+   * POP3 ingress: the message this mail was fetched as. It is recorded as fetched in the same
+   * transaction as the insert; when it is recorded already, the insert fails with QueueConflict.
+   */
+  fetched?: FetchedMessage;
+}
+
+/** A message of a POP3 mailbox, named by its UIDL. */
+export interface FetchedMessage {
+  mailbox: string;
+  uidl: string;
 }
 
 /** A tracking event at a queue the mail only passed through. */
@@ -168,6 +179,17 @@ export interface LogStore {
   purge(olderThan: number): Promise<number>;
 }
 
+/**
+ * POP3 messages fetched per mailbox (pop3-proxy). Rows are only ever added by QueueStore.insert
+ * (NewMail.fetched), in the transaction that makes the mail durable: exactly once by design.
+ */
+export interface Pop3UidlStore {
+  /** UIDLs of the mailbox recorded as fetched, with the id of the mail each became. */
+  fetched(mailbox: string): Promise<Map<string, string>>;
+  /** Forgets UIDLs the server no longer lists (they were deleted there); returns how many. */
+  forget(mailbox: string, uidls: string[]): Promise<number>;
+}
+
 /** Small persistent settings: service states, maintenance mode, secrets. */
 export interface SettingsStore {
   get<T>(key: string): Promise<T | undefined>;
@@ -179,5 +201,6 @@ export interface Store {
   bodies: BodyStore;
   logs: LogStore;
   settings: SettingsStore;
+  pop3: Pop3UidlStore;
   close(): Promise<void>;
 }

@@ -2,7 +2,6 @@
 // and kept in dataDir/tls so that clients see the same certificate after a restart.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export async function loadOrCreateCertificate(opts: { tls?: { cert: string; key: string }; dataDir: string; hostname: string }): Promise<{ cert: Buffer; key: Buffer }> {
   if (opts.tls) return { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) };
@@ -12,6 +11,8 @@ export async function loadOrCreateCertificate(opts: { tls?: { cert: string; key:
   if (existsSync(certFile) && existsSync(keyFile)) return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const notAfter = new Date(Date.now() + 5 * 365 * 86_400_000);
+  // Loaded only when a certificate is made: its X.509 stack costs ~15 MB of memory.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: opts.hostname }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -69,8 +69,8 @@ export class SqliteBodyStore implements BodyStore {
   }
 
   async remove(key: string): Promise<void> {
-    await this.writes.run(() => this.st.remove.run(key));
-    await this.files.remove(key);
+    const removed = await this.writes.run(() => this.st.remove.run(key).changes);
+    if (!removed) await this.files.remove(key);
   }
 
   async keys(): Promise<string[]> {

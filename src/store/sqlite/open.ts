@@ -13,6 +13,7 @@ import { WriteBatcher } from './write-batcher.ts';
 import { SqliteQueueStore } from './queue-store.ts';
 import { SqliteLogStore } from './log-store.ts';
 import { SqliteSettingsStore } from './settings-store.ts';
+import { SqlitePop3UidlStore } from './pop3-uidl-store.ts';
 
 export interface SqliteStore extends Store {
   queue: SqliteQueueStore;
@@ -36,7 +37,8 @@ export function openSqliteStore(dataDir: string, opts: { now?: () => number; inl
   const checkpointer = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: { file } });
   checkpointer.unref();
   checkpointer.on('error', () => undefined);
-  const writes = new WriteBatcher(db, new FsyncCoalescer(file + '-wal'));
+  const wal = new FsyncCoalescer(file + '-wal');
+  const writes = new WriteBatcher(db, wal);
   const queue = new SqliteQueueStore(db, writes, opts.now);
   const bodies = new SqliteBodyStore(db, writes, new FileBodyStore(join(dataDir, 'queue')), opts.inlineLimit);
   return {
@@ -44,6 +46,7 @@ export function openSqliteStore(dataDir: string, opts: { now?: () => number; inl
     bodies,
     logs: new SqliteLogStore(db, writes),
     settings: new SqliteSettingsStore(db, writes),
+    pop3: new SqlitePop3UidlStore(db, writes),
     async close() {
       writes.flush();
       await new Promise<void>((resolve) => {
@@ -53,6 +56,7 @@ export function openSqliteStore(dataDir: string, opts: { now?: () => number; inl
         checkpointer.postMessage('stop');
       });
       await checkpointer.terminate();
+      await wal.close().catch(() => undefined);
       db.close();
     },
   };

@@ -87,6 +87,7 @@ export class SqliteQueueStore implements QueueStore {
          FROM mails WHERE queue = ? AND (not_before > ? OR lease_until > ?)`,
       ),
       live: db.prepare(`SELECT body_key FROM mails WHERE queue NOT IN (${FINAL_LIST})`),
+      fetched: db.prepare('INSERT INTO pop3_uidls (mailbox, uidl, mail_id, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     };
   }
 
@@ -116,6 +117,10 @@ export class SqliteQueueStore implements QueueStore {
       });
       this.addEvent(m.id, m.eventQueue ?? m.queue, m.event, at);
       for (const t of m.trail ?? []) this.addEvent(m.id, t.queue, t.event, at);
+      // Same savepoint as the mail row: a POP3 message becomes a mail exactly once (pop3-proxy).
+      if (m.fetched && this.st.fetched.run(m.fetched.mailbox, m.fetched.uidl, m.id, at).changes === 0) {
+        throw new QueueConflict(`POP3 message ${m.fetched.uidl} of mailbox ${m.fetched.mailbox} was fetched already`);
+      }
     }
   }
 
