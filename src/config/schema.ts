@@ -84,6 +84,8 @@ export const configSchema = z.strictObject({
       connectTimeout: duration('30s'),
       concurrencyPerDestination: z.number().int().positive().default(10),
       concurrency: z.number().int().positive().default(100),
+      /** Port for delivery to MX hosts (25; another value only for test networks). */
+      mxPort: z.number().int().min(1).max(65535).default(25),
       /** Require TLS to the next hop (otherwise STARTTLS is opportunistic). */
       requireTls: z.boolean().default(false),
     })

@@ -8,6 +8,7 @@ import { startSmtpSink } from '../helpers/smtp-sink.ts';
 import { freePort } from '../helpers/ports.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { startDnsServer } from '../helpers/dns-server.ts';
 
 test('kill -9 in the middle of a bounded load: every mail that got a 250 arrives after restart', async () => {
   const sink = await startSmtpSink();
@@ -119,4 +120,32 @@ test('a malformed config key refuses start-up and names the key', async () => {
   const r2 = await startGatewayExpectFailure({ delivery: { maxQueueTime: 'five days' } });
   assert.notEqual(r2.code, 0);
   assert.match(r2.stderr, /delivery\.maxQueueTime/);
+});
+
+test('outbound mail goes to the MX host found through the configured DNS server', async () => {
+  const sink = await startSmtpSink();
+  const dns = await startDnsServer({
+    'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] },
+    'mx.remote.test': { A: ['127.0.0.1'] },
+  });
+  const gw = await startGateway({
+    config: {
+      domains: ['example.test'],
+      routes: { '*': 'mx' },
+      dns: { servers: [dns.address], timeout: '2s' },
+      delivery: { mxPort: sink.port },
+    },
+  });
+  try {
+    const r = await swaks({ server: gw.smtpAddress, from: 'alice@example.test', to: 'bob@remote.test', subject: 'via mx' });
+    assert.equal(r.code, 0, r.stdout);
+    const [m] = await sink.waitForCount(1, 15_000);
+    assert.equal(m.subject, 'via mx');
+    assert.deepEqual(m.recipients, ['bob@remote.test']);
+    assert.ok(dns.queries.some((q) => q.name === 'remote.test' && q.type === 'MX'), 'MX asked of the test DNS server');
+  } finally {
+    await gw.dispose();
+    await dns.stop();
+    await sink.stop();
+  }
 });

@@ -33,7 +33,7 @@ export function createDeliverStage(deps: DeliverStageDeps): DeliverStage {
     const targets = envelope.recipients.filter((r) => r.status === 'pending' || r.status === 'deferred');
     const attempted = new Map<Recipient, AttemptInfo>();
 
-    const { groups, unroutable } = groupRecipients(targets, config, deps.mxPort ?? 25);
+    const { groups, unroutable } = groupRecipients(targets, config, deps.mxPort ?? config.delivery.mxPort);
     for (const { recipient, error } of unroutable) {
       setStatus(recipient, error.temporary ? 'deferred' : 'failed', `${error.responseCode} ${error.enhanced} ${error.message}`);
       attempted.set(recipient, { remote: false });
