@@ -159,3 +159,37 @@ test('the CLI names unknown services and mails with a non-zero exit', async () =
   const rs = JSON.parse(list.stdout).find((x: { name: string }) => x.name === 'remote-support');
   assert.equal(rs.enabled, false, 'remote-support is deactivated by default');
 });
+
+test('queue hold, release and delete through the CLI, each in the mail tracking', async () => {
+  await gw.cli(['services', 'stop', 'smtp-sender']);
+  try {
+    const a = queuedId(await send('to be held'));
+    const b = queuedId(await send('to be deleted'));
+    await waitFor(async () => (await gw.api('GET', `/api/v1/mails/${b}`)).json?.queue === 'deliver');
+    assert.equal((await gw.cli(['queue', 'hold', a])).code, 0);
+    assert.equal((await gw.api('GET', `/api/v1/mails/${a}`)).json.queue, 'hold');
+    const del = await gw.cli(['queue', 'delete', b]);
+    assert.equal(del.code, 0, del.stderr);
+    const again = await gw.cli(['queue', 'delete', b]);
+    assert.notEqual(again.code, 0, 'a deleted mail cannot be deleted twice');
+    await gw.cli(['services', 'start', 'smtp-sender']);
+    await new Promise((res) => setTimeout(res, 500));
+    assert.ok(!(await sink.messages()).some((m) => m.subject === 'to be held'), 'held mail stays');
+    assert.equal((await gw.cli(['queue', 'release', a])).code, 0);
+    await arrived('to be held');
+    await new Promise((res) => setTimeout(res, 300));
+    assert.ok(!(await sink.messages()).some((m) => m.subject === 'to be deleted'));
+    const events = (await gw.api('GET', `/api/v1/mails/${a}`)).json.events.map((e: { event: string }) => e.event);
+    assert.ok(events.includes('held') && events.includes('released') && events.includes('delivered'), events.join(','));
+    assert.equal((await gw.api('GET', `/api/v1/mails/${b}`)).json.queue, 'deleted');
+  } finally {
+    await gw.cli(['services', 'start', 'smtp-sender']);
+  }
+});
+
+test('metrics show queue sizes and service states in Prometheus format', async () => {
+  const r = await gw.api('GET', '/metrics');
+  assert.equal(r.status, 200);
+  assert.match(r.text, /gatehouse_queue_mails\{queue="delivered",deferred="false"\} \d+/);
+  assert.match(r.text, /gatehouse_service_up\{service="smtp-receiver",state="running"\} 1/);
+});
