@@ -98,3 +98,13 @@ test('logs of one mail are found through the CLI', async () => {
   const services = new Set(logs.map((x: { service: string }) => x.service));
   assert.ok(services.has('smtp-receiver') && services.has('smtp-sender'), [...services].join(','));
 });
+
+test('gatehouse hash-password makes a hash the receiver accepts', async () => {
+  const { verifyPassword } = await import('../../src/core/password.ts');
+  const r = await gw.cli(['hash-password'], { input: 'another secret\n' });
+  assert.equal(r.code, 0, r.stderr);
+  const hash = r.stdout.trim();
+  assert.match(hash, /^scrypt\$/);
+  assert.equal(await verifyPassword('another secret', hash), true);
+  assert.equal(await verifyPassword('wrong', hash), false);
+});

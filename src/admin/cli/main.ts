@@ -12,6 +12,7 @@ import { registerLogCommands } from './commands/logs.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerServiceCommands } from './commands/services.ts';
+import { registerHashPasswordCommand } from './commands/hash-password.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -60,6 +61,7 @@ export async function runCli(argv: string[], hooks: CliHooks = {}): Promise<numb
   registerQueueCommands(program, ctx);
   registerLogCommands(program, ctx);
   registerMaintenanceCommands(program, ctx);
+  registerHashPasswordCommand(program, ctx);
 
   try {
     await program.parseAsync(argv);
