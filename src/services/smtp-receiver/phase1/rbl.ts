@@ -31,7 +31,7 @@ export function reverseName(ip: string): string | null {
     return null;
   }
   if (a.kind() === 'ipv4') return (a as ipaddr.IPv4).octets.slice().reverse().join('.');
-  const hex = (a as ipaddr.IPv6).toFixedLengthString().replace(/:/g, '');
+  const hex = (a as ipaddr.IPv6).parts.map((p) => p.toString(16).padStart(4, '0')).join('');
   return hex.split('').reverse().join('.');
 }
 
