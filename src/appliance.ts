@@ -12,11 +12,20 @@ import { SmtpReceiver } from './services/smtp-receiver/index.ts';
 import { createSmtpSender } from './services/smtp-sender/index.ts';
 import { createMailSealer } from './services/mail-sealer/index.ts';
 import { createSpamfinder } from './services/spamfinder/index.ts';
-import { createMailDepot } from './services/mail-depot/index.ts';
-import { complianceLog, pop3Proxy, portalCrypt, fuzzyFilter, virusScanner, remoteSupport } from './services/catalog.ts';
+import { MailDepot } from './services/mail-depot/index.ts';
+import { ComplianceLog } from './services/compliance-log/index.ts';
+import { createComplianceControl } from './services/compliance-log/control.ts';
+import { portalCrypt } from './services/catalog.ts';
+import { FuzzyFilter } from './services/fuzzy-filter/index.ts';
+import { VirusScanner } from './services/virus-scanner/index.ts';
+import { Pop3Proxy } from './services/pop3-proxy/index.ts';
+import { RemoteSupport } from './services/remote-support/index.ts';
+import { createAdminRelay } from './services/remote-support/admin-relay.ts';
+import type { ComplianceRecorder } from './services/compliance-log/recorder.ts';
 import { Supervisor } from './services/system-manager/supervisor.ts';
 import { SystemManager } from './services/system-manager/index.ts';
 import { createApplianceControl } from './services/system-manager/appliance-control.ts';
+import { auditedControl } from './services/system-manager/audited-control.ts';
 import { Metrics } from './services/system-manager/metrics.ts';
 import type { ApplianceControl } from './services/system-manager/control.ts';
 import type { Service } from './services/service.ts';
@@ -75,7 +84,7 @@ export class Appliance {
     try {
       const store = opts.store ?? openSqliteStore(config.dataDir);
       const logs = store.logs;
-      const logManager = new LogManager(logs);
+      const logManager = new LogManager(logs, { ms: config.log.retentionDays * 86_400_000, queue: store.queue });
       const sinks: LogSink[] = [...(opts.quiet ? [] : [pinoSink(config.log.level)]), logManager.sink, ...(opts.sinks ?? [])];
       const log = createLogger('system-manager', sinks, config.log.level === 'trace' || config.log.level === 'debug' ? config.log.level : 'info');
 
@@ -83,24 +92,66 @@ export class Appliance {
 
       const engine = new FlowEngine({ store, log, leaseMs: config.flow.lease, concurrency: config.flow.concurrency });
       let control: ApplianceControl | null = null;
+      // The compliance log as pop3-proxy and remote-support write it: whichever compliance-log
+      // service the list below holds (it fails closed while there is none that records).
+      const recorder: ComplianceRecorder = {
+        record: (e) => {
+          const c = services.find((s) => s.name === 'compliance-log') as Partial<ComplianceRecorder> | undefined;
+          return c?.record ? c.record(e) : Promise.reject(new Error('the compliance log is not available'));
+        },
+      };
+      const pop3 = new Pop3Proxy({ config, submit: (m) => engine.submit(m), bodies: store.bodies, uidls: store.pop3, settings: store.settings, recorder, log: log.child('pop3-proxy') });
+      const support = new RemoteSupport({
+        config,
+        recorder,
+        log: log.child('remote-support'),
+        relay: () => createAdminRelay(control!, log.child('remote-support')),
+        lifecycle: () => ({
+          activate: async () => {
+            await supervisor.setEnabled('remote-support', true);
+            await supervisor.start('remote-support');
+          },
+          deactivate: async () => void (await supervisor.setEnabled('remote-support', false)),
+        }),
+      });
+      const compliance = new ComplianceLog(store.compliance, log.child('compliance-log'));
+      const depot = new MailDepot({ config, store: store.archive, recorder, log: log.child('mail-depot') });
+      const scanner = new VirusScanner({ config, log: log.child('virus-scanner') });
+      scanner.enabled = () => supervisor.get('virus-scanner').enabled;
+      const fuzzy = new FuzzyFilter({ config, store: store.spam, log: log.child('fuzzy-filter') });
+      const spamfinder = createSpamfinder({ config, store, engine, log: log.child('spamfinder'), scanner, fuzzy });
+      const sealer = createMailSealer({ config, keys: store.keys, settings: store.settings, recorder, log: log.child('mail-sealer') });
       const services: Service[] = [
         logManager,
-        complianceLog(),
+        compliance,
         new SystemManager({ control: () => control!, token: loadOrCreateAdminToken(config.dataDir), listen: config.admin.listen, log: log.child('system-manager') }),
         new SmtpReceiver({ config, engine, bodies: store.bodies, log: log.child('smtp-receiver') }),
-        pop3Proxy(),
-        createMailSealer(),
+        pop3,
+        sealer,
         portalCrypt(),
-        createSpamfinder(),
-        fuzzyFilter(),
-        virusScanner(),
-        createMailDepot(),
+        spamfinder,
+        fuzzy,
+        scanner,
+        depot,
         createSmtpSender({ config, log: log.child('smtp-sender') }),
-        remoteSupport(),
+        support,
       ];
-      const supervisor = new Supervisor(services, { engine, settings: store.settings, log });
+      // Service states go to the compliance log as they happen (boot, admin, failures, cascades).
+      const onChange = (service: string, state: string, error: string | null) => {
+        const action = ({ running: 'service.running', stopped: 'service.stopped', failed: 'service.failed' } as Record<string, string>)[state];
+        if (action) compliance.recordQuietly({ category: 'service', action, actor: 'supervisor', subject: service, detail: error ? { error } : undefined });
+      };
+      const supervisor = new Supervisor(services, { engine, settings: store.settings, log, onChange });
       const metrics = new Metrics(store.queue, () => supervisor);
-      control = createApplianceControl({ store, engine, supervisor, log, metrics, hostname: config.hostname, version: VERSION, startedAt: Date.now() });
+      control = {
+        ...auditedControl(createApplianceControl({ store, engine, supervisor, log, metrics, hostname: config.hostname, version: VERSION, startedAt: Date.now() }), compliance, log),
+        compliance: createComplianceControl(compliance),
+        archive: depot.access,
+        pop3,
+        remoteSupport: support.control,
+        spamfinder: spamfinder.control,
+        sealer: sealer.control,
+      };
       await supervisor.boot();
       log.info(`gatehouse ${VERSION} ready`, { dataDir: config.dataDir, smtp: config.smtp.listen, admin: config.admin.listen });
       return new Appliance(config, store, engine, supervisor, control, log, services, unlock, logManager);
@@ -113,6 +164,7 @@ export class Appliance {
   async stop(): Promise<void> {
     this.log.info('gatehouse stopping');
     await this.supervisor.shutdown();
+    await (this.services.find((s) => s instanceof ComplianceLog) as ComplianceLog | undefined)?.idle();
     await this.logManager.flush();
     await this.store.close();
     this.unlock();

@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { parseCidr } from '../core/networks.ts';
 import { spamfinderConfigSchema } from '../services/spamfinder/config.ts';
+import { archiveConfigSchema } from '../services/mail-depot/config.ts';
+import { pop3ConfigSchema } from '../services/pop3-proxy/config.ts';
+import { remoteSupportConfigSchema } from '../services/remote-support/config.ts';
+import { sealerConfigSchema } from '../services/mail-sealer/config.ts';
 
 const duration = (dflt: string) =>
   z
@@ -100,6 +104,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Phase-1 (smtp-receiver) and phase-2 (spamfinder stage) filters; see src/services/spamfinder/config.ts. */
   spamfinder: spamfinderConfigSchema.prefault({}),
+  /** The archive (mail-depot): policies, journal address, compression, index limits; see src/services/mail-depot/config.ts. */
+  archive: archiveConfigSchema.prefault({}),
+  /** External POP3 mailboxes fetched by pop3-proxy; see src/services/pop3-proxy/config.ts. */
+  pop3: pop3ConfigSchema.prefault({}),
+  /** Encryption policies, inbound handling, S/MIME algorithms and the built-in CA (mail-sealer); see src/services/mail-sealer/config.ts. */
+  sealer: sealerConfigSchema.prefault({}),
+  /** Outgoing support tunnel; see src/services/remote-support/config.ts. */
+  remoteSupport: remoteSupportConfigSchema.prefault({}),
   admin: z.strictObject({ listen: hostPort('127.0.0.1:8025') }).prefault({}),
   log: z
     .strictObject({

@@ -89,6 +89,10 @@ export class StageRunner {
     while (this.running) {
       const free = limit - this.inFlight.size;
       if (free <= 0) {
+        // Every slot is busy: wait for one to free up. The kick that brought us here is used up;
+        // left set, sleep() would return at once and this loop would spin on microtasks,
+        // starving the event loop (seen as a hung gateway once a stage ran at its limit).
+        this.kicked = false;
         await this.sleep(null);
         continue;
       }

@@ -161,6 +161,19 @@ export function storeConformance(o: ConformanceOptions): void {
     assert.equal(new Set(ids).size, 40);
   });
 
+  withStore('purgeFinal forgets old final mails and their events, and nothing else', async (s) => {
+    const done = await newMail(s, 'deliver');
+    const waiting = await newMail(s, 'deliver');
+    await s.queue.insert([done, waiting]);
+    const [c] = await s.queue.claim('deliver', 'w1', 1, 60_000);
+    await s.queue.complete({ id: c.id, leaseOwner: 'w1', queue: 'delivered', event: { event: 'delivered', actor: 't' } });
+    assert.equal(await s.queue.purgeFinal(Date.now() + 1000), 1);
+    assert.equal(await s.queue.get(c.id), null);
+    assert.deepEqual(await s.queue.events(c.id), []);
+    const other = c.id === done.id ? waiting.id : done.id;
+    assert.equal((await s.queue.get(other))?.queue, 'deliver');
+  });
+
   withStore('logs: append and query by service, level, mail and text', async (s) => {
     const now = Date.now();
     await s.logs.append([
@@ -188,6 +201,85 @@ export function storeConformance(o: ConformanceOptions): void {
     assert.equal(await s.pop3.forget('provider', ['u-1', 'u-unknown']), 1);
     assert.equal((await s.pop3.fetched('provider')).size, 0);
     assert.equal((await s.pop3.fetched('other')).size, 1);
+  });
+
+  withStore('compliance: appends chain to the last record, list is newest first, scan is in append order', async (s) => {
+    const append = (action: string) =>
+      s.compliance.append((last) => ({
+        seq: (last?.seq ?? 0) + 1,
+        at: Date.now(),
+        category: 'admin',
+        action,
+        actor: 'test',
+        subject: null,
+        detail: null,
+        prevHash: last?.hash ?? 'genesis',
+        hash: `h-${action}`,
+      }));
+    await Promise.all(['a', 'b', 'c'].map(append));
+    const list = await s.compliance.list({ limit: 10 });
+    assert.deepEqual(list.map((r) => r.seq), [3, 2, 1]);
+    assert.deepEqual(list.map((r) => r.prevHash), [list[1].hash, list[2].hash, 'genesis']);
+    assert.deepEqual((await s.compliance.list({ beforeSeq: 3, limit: 1 })).map((r) => r.seq), [2]);
+    const scan = await s.compliance.scan(0, 2);
+    assert.deepEqual(scan.map((x) => x.record.seq), [1, 2]);
+    assert.deepEqual((await s.compliance.scan(scan[1].pos, 10)).map((x) => x.record.seq), [3]);
+  });
+
+  withStore('archive: one content is stored once, every arrival is a chain entry, search and scans see it', async (s) => {
+    const message = (id: string, subject: string) => ({
+      id,
+      contentHash: `hash-${subject}`,
+      size: 10,
+      storedSize: 4,
+      compression: 'gzip',
+      keyId: 'k',
+      date: Date.UTC(2025, 0, subject.length),
+      from: 'alice@example.org',
+      to: 'bob@example.test',
+      cc: '',
+      subject,
+      messageId: `<${subject}@x>`,
+      attachments: [],
+      blob: { inline: Buffer.from('blob') },
+      index: { sender: 'alice@example.org', recipients: 'bob@example.test', subject, body: `text of ${subject}`, attachments: '', messageId: `<${subject}@x>` },
+    });
+    const entry = (archiveId: string, hash: string) => (last: { seq: number; hash: string } | null) => ({
+      seq: (last?.seq ?? 0) + 1,
+      at: Date.now(),
+      archiveId,
+      contentHash: hash,
+      mailId: null,
+      receivedAt: Date.now(),
+      direction: 'inbound',
+      source: 'import',
+      sender: 'alice@example.org',
+      recipients: ['bob@example.test'],
+      clientIp: null,
+      trace: null,
+      prevHash: last?.hash ?? 'genesis',
+      hash: `entry-${(last?.seq ?? 0) + 1}`,
+    });
+    const a = await s.archive.archive({ message: message('A0000000000000000001', 'first'), entry: (l, id) => entry(id, 'hash-first')(l) });
+    const b = await s.archive.archive({ message: message('A0000000000000000002', 'first'), entry: (l, id) => entry(id, 'hash-first')(l) });
+    const c = await s.archive.archive({ message: message('A0000000000000000003', 'second one'), entry: (l, id) => entry(id, 'hash-second one')(l) });
+    assert.deepEqual([a.deduplicated, b.deduplicated, c.deduplicated], [false, true, false]);
+    assert.equal(b.entry.archiveId, 'A0000000000000000001');
+    assert.deepEqual((await s.archive.entriesOf('A0000000000000000001')).map((e) => e.seq), [1, 2]);
+    const all = await s.archive.search({ terms: [], offset: 0, limit: 10 });
+    assert.deepEqual(all.messages.map((m) => m.subject), ['second one', 'first'], 'newest first');
+    assert.equal((await s.archive.search({ terms: [{ field: 'body', text: 'text of first' }], offset: 0, limit: 10 })).total, 1);
+    assert.equal((await s.archive.search({ terms: [{ field: 'from', text: 'alice' }, { field: 'any', text: 'second', negate: true }], offset: 0, limit: 10 })).total, 1);
+    const blob: Buffer[] = [];
+    for await (const x of await s.archive.openBlob('A0000000000000000003')) blob.push(x as Buffer);
+    assert.equal(Buffer.concat(blob).toString(), 'blob');
+    assert.deepEqual((await s.archive.scanEntries(0, 10)).map((x) => x.record.seq), [1, 2, 3]);
+    assert.deepEqual((await s.archive.scanMessages(0, 10)).map((x) => [x.record.id, x.record.indexed]), [
+      ['A0000000000000000001', true],
+      ['A0000000000000000003', true],
+    ]);
+    assert.deepEqual(await s.archive.orphanIndexRows(), []);
+    assert.deepEqual(await s.archive.keyIds(), ['k']);
   });
 
   withStore('settings keep JSON values', async (s) => {

@@ -57,6 +57,91 @@ const CONTROL_ERRORS: Record<ControlErrorCode, ApiErrorSpec> = {
     title: 'Appliance is in maintenance mode',
     description: 'Mail-handling services stay stopped while maintenance mode is on; switch it off first.',
   },
+  SERVICE_NOT_RUNNING: {
+    status: 409,
+    title: 'Service is not running',
+    description: 'The action needs the service running (e.g. fetching a POP3 mailbox needs pop3-proxy); start it first.',
+  },
+  MAILBOX_NOT_FOUND: {
+    status: 404,
+    title: 'POP3 mailbox not found',
+    description: 'No POP3 mailbox has that name; `GET /api/v1/pop3/mailboxes` lists them.',
+  },
+  MAILBOX_INVALID: {
+    status: 400,
+    title: 'Invalid POP3 mailbox',
+    description: 'The mailbox definition breaks a rule of the `pop3.mailboxes` config schema; the detail names the field.',
+  },
+  MAILBOX_IN_CONFIG: {
+    status: 409,
+    title: 'Mailbox is defined in the config file',
+    description: 'Mailboxes from the config file can only be changed or removed there; the API manages the mailboxes it added.',
+  },
+  SUPPORT_NOT_CONFIGURED: {
+    status: 409,
+    title: 'Remote support is not configured',
+    description: 'The config has no `remoteSupport.endpoint`; set the support endpoint (a wss:// URL) and restart the gateway.',
+  },
+  LIST_ENTRY_NOT_FOUND: {
+    status: 404,
+    title: 'Filter list entry not found',
+    description: 'No allow- or block-list entry has that id; `GET /api/v1/spamfinder/lists` lists them.',
+  },
+  LIST_ENTRY_INVALID: {
+    status: 400,
+    title: 'Invalid filter list entry',
+    description: 'The list name is not one of awl, dwl, nwl, swl, abl, dbl, nbl, sbl, or the value does not fit the list (an address, a domain, a network in CIDR form, a subject text).',
+  },
+  SUPPORT_SESSION_ACTIVE: {
+    status: 409,
+    title: 'A remote support session is already running',
+    description: 'Only one support session runs at a time; stop it (`POST /api/v1/remote-support/stop`) before starting another.',
+  },
+  ARCHIVE_DISABLED: {
+    status: 409,
+    title: 'The archive is switched off',
+    description: 'The config has `archive.enabled: false`, so nothing is archived and there is nothing to search; switch it on and restart the gateway.',
+  },
+  ARCHIVE_NOT_FOUND: {
+    status: 404,
+    title: 'Archived message not found',
+    description: 'No archived message has that id; `GET /api/v1/archive/search` finds ids.',
+  },
+  ARCHIVE_QUERY_INVALID: {
+    status: 400,
+    title: 'Invalid archive query',
+    description: 'The search query breaks a rule of the query language (e.g. a date that is not YYYY-MM-DD, `has:` other than attachment, exclusions only); the detail names the term.',
+  },
+  ARCHIVE_INTEGRITY_FAILED: {
+    status: 500,
+    title: 'Archived message fails its integrity check',
+    description: 'The stored mail was changed or damaged (its authentication tag, SHA-256 or size does not match what was archived), so it is not handed out. Run `gatehouse archive verify` and restore the archive from a backup.',
+  },
+  KEY_NOT_FOUND: {
+    status: 404,
+    title: 'Key not found',
+    description: 'No certificate or OpenPGP key of the mail-sealer has that id; `GET /api/v1/keys` lists them.',
+  },
+  KEY_INVALID: {
+    status: 400,
+    title: 'Not a key the sealer can read',
+    description: 'The import is not a PEM or DER certificate, a PEM private key, a PKCS#12 bundle or an OpenPGP key, uses an algorithm the sealer does not support, or holds a private key that belongs to no certificate; the detail says which.',
+  },
+  KEY_PASSWORD: {
+    status: 400,
+    title: 'Password missing or wrong',
+    description: 'The PKCS#12 bundle, encrypted private key or OpenPGP secret key needs a password and none was given, or the one given does not open it; a PKCS#12 export also needs one.',
+  },
+  KEY_UNUSABLE: {
+    status: 409,
+    title: 'Key cannot be used for this',
+    description: 'The key exists but cannot do what was asked: no private key to export, the built-in CA cannot be deleted, or the sealed key does not open with <dataDir>/keys/sealer.key.',
+  },
+  POLICY_INVALID: {
+    status: 400,
+    title: 'Invalid encryption policy',
+    description: 'A policy breaks a rule of the `sealer.policies` config schema (name, direction, senders, recipients, sign, encrypt, method); the detail names the field.',
+  },
 };
 
 /** Codes of the HTTP layer itself. */

@@ -15,6 +15,13 @@ import { registerServiceRoutes } from './routes/services.ts';
 import { registerMaintenanceRoutes } from './routes/maintenance.ts';
 import { registerQueueRoutes } from './routes/queues.ts';
 import { registerLogRoutes } from './routes/logs.ts';
+import { registerPop3Routes } from './routes/pop3.ts';
+import { registerRemoteSupportRoutes } from './routes/remote-support.ts';
+import { registerQuarantineRoutes } from './routes/quarantine.ts';
+import { registerSpamfinderRoutes } from './routes/spamfinder.ts';
+import { registerComplianceRoutes } from './routes/compliance.ts';
+import { registerArchiveRoutes } from './routes/archive.ts';
+import { registerKeyRoutes } from './routes/keys.ts';
 
 export interface AdminServerOptions {
   control: ApplianceControl;
@@ -96,6 +103,13 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
     registerMaintenanceRoutes(api, control);
     registerQueueRoutes(api, control);
     registerLogRoutes(api, control);
+    registerPop3Routes(api, control);
+    registerRemoteSupportRoutes(api, control);
+    registerQuarantineRoutes(api, control);
+    registerSpamfinderRoutes(api, control);
+    registerComplianceRoutes(api, control);
+    registerArchiveRoutes(api, control);
+    registerKeyRoutes(api, control);
     registerMetricsRoute(api, control);
     api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   });

@@ -1,5 +1,6 @@
 // The CLI's one way to the admin API: fetch with the bearer token, JSON in and out, and two
 // error types the CLI turns into exit codes — a problem answer, or no answer at all.
+import { Readable } from 'node:stream';
 
 export class ApiProblemError extends Error {
   constructor(
@@ -27,8 +28,13 @@ type Query = Record<string, string | number | boolean | undefined>;
 export interface ApiClient {
   readonly baseUrl: string;
   get<T>(path: string, query?: Query): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
+  post<T>(path: string, body?: unknown, opts?: { timeoutMs?: number }): Promise<T>;
+  /** GET of a non-JSON resource (e.g. a raw mail), as bytes. */
+  getRaw(path: string): Promise<Buffer>;
+  /** GET of a large resource (an export) as a stream, with the response headers. */
+  getStream(path: string, query?: Query): Promise<{ headers: Headers; body: Readable }>;
   put<T>(path: string, body: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
 }
 
 export interface ApiClientOptions {
@@ -50,7 +56,13 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
   const doFetch = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
-  async function request<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
+  async function request<T>(
+    method: string,
+    path: string,
+    query?: Query,
+    body?: unknown,
+    o: { timeoutMs?: number; raw?: boolean; stream?: boolean } = {},
+  ): Promise<T> {
     const url = new URL(path, opts.baseUrl);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { authorization: `Bearer ${opts.token}`, accept: 'application/json' };
@@ -58,13 +70,15 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await doFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+      res = await doFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(o.timeoutMs ?? timeoutMs) });
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') throw new ApiUnreachableError(opts.baseUrl, { cause: err });
       const code = causeCode(err);
       if (code && UNREACHABLE.has(code)) throw new ApiUnreachableError(opts.baseUrl, { cause: err });
       throw err;
     }
+    if (o.raw && res.ok) return Buffer.from(await res.arrayBuffer()) as T;
+    if (o.stream && res.ok && res.body) return { headers: res.headers, body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) } as T;
     const text = await res.text();
     if (!res.ok) throw toProblem(res, text);
     return (text ? JSON.parse(text) : undefined) as T;
@@ -73,8 +87,12 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
   return {
     baseUrl: opts.baseUrl,
     get: (path, query) => request('GET', path, query),
-    post: (path, body) => request('POST', path, undefined, body),
+    post: (path, body, o) => request('POST', path, undefined, body, o),
+    getRaw: (path) => request('GET', path, undefined, undefined, { raw: true }),
+    // No overall deadline for a download: it ends when the export does (a stall is the server's).
+    getStream: (path, query) => request('GET', path, query, undefined, { stream: true, timeoutMs: 24 * 3600_000 }),
     put: (path, body) => request('PUT', path, undefined, body),
+    delete: (path) => request('DELETE', path),
   };
 }
 

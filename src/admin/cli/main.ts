@@ -12,7 +12,14 @@ import { registerLogCommands } from './commands/logs.ts';
 import { registerMaintenanceCommands } from './commands/maintenance.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerServiceCommands } from './commands/services.ts';
+import { registerPop3Commands } from './commands/pop3.ts';
+import { registerSupportCommands } from './commands/support.ts';
+import { registerQuarantineCommands } from './commands/quarantine.ts';
+import { registerSpamfinderCommands } from './commands/spamfinder.ts';
 import { registerHashPasswordCommand } from './commands/hash-password.ts';
+import { registerComplianceCommands } from './commands/compliance.ts';
+import { registerArchiveCommands } from './commands/archive.ts';
+import { registerKeyCommands } from './commands/keys.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -61,7 +68,14 @@ export async function runCli(argv: string[], hooks: CliHooks = {}): Promise<numb
   registerQueueCommands(program, ctx);
   registerLogCommands(program, ctx);
   registerMaintenanceCommands(program, ctx);
+  registerPop3Commands(program, ctx);
+  registerSupportCommands(program, ctx);
+  registerQuarantineCommands(program, ctx);
+  registerSpamfinderCommands(program, ctx);
   registerHashPasswordCommand(program, ctx);
+  registerComplianceCommands(program, ctx);
+  registerArchiveCommands(program, ctx);
+  registerKeyCommands(program, ctx);
 
   try {
     await program.parseAsync(argv);

@@ -8,6 +8,7 @@ import { StorageError, type BodyStore, type BodyWriter } from '../../store/store
 import type { FlowEngine } from '../../flow/flow-engine.ts';
 import type { Logger } from '../log-manager/logger.ts';
 import { BareNewlineDetector } from './smuggling-guard.ts';
+import type { DataInspector } from './phase1/message-inspector.ts';
 
 /** Small chunks are gathered into writes of this size: one write per typical mail. */
 const WRITE_SIZE = 128 * 1024;
@@ -34,6 +35,7 @@ export async function receiveData(
   header: (id: string) => string,
   envelope: Envelope,
   deps: DataDeps,
+  inspector?: DataInspector | null,
 ): Promise<AcceptedData> {
   const id = newMailId();
   const detector = new BareNewlineDetector();
@@ -63,18 +65,25 @@ export async function receiveData(
   pending.push(head);
   pendingLen += head.length;
   size += head.length;
+  /** Nothing written yet: phase-1 trace headers can still go right after ours. */
+  let headPending = true;
 
   // The stream must be read to its end whatever happens, or the SMTP session stalls.
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     if (!detector.scan(chunk) || failure || stream.sizeExceeded) continue;
+    if (inspector) await inspector.write(chunk);
     pending.push(chunk);
     pendingLen += chunk.length;
     size += chunk.length;
-    if (pendingLen >= WRITE_SIZE) await flush();
+    if (pendingLen >= WRITE_SIZE) {
+      headPending = false;
+      await flush();
+    }
   }
   detector.end();
 
   const discard = async () => {
+    inspector?.abort();
     await writer?.abort().catch(() => undefined);
   };
   if (stream.sizeExceeded) {
@@ -85,6 +94,28 @@ export async function receiveData(
     await discard();
     deps.log.warn(`refused a message with a ${detector.found} (SMTP smuggling defence)`, { clientIp: envelope.clientIp });
     throw new SmtpError(550, '5.5.2', `Message contains a ${detector.found}; lines must end with CRLF`);
+  }
+  if (inspector && !failure) {
+    // Phase-1 verdicts on the message itself (SPF/DKIM/DMARC/ARC, ARBL) come before the 250.
+    let verdict;
+    try {
+      verdict = await inspector.end();
+    } catch (err) {
+      await discard();
+      throw err;
+    }
+    envelope.meta = { ...envelope.meta, ...verdict.meta };
+    if (verdict.headers) {
+      if (headPending) {
+        const extra = Buffer.from(verdict.headers, 'latin1');
+        pending.splice(1, 0, extra);
+        pendingLen += extra.length;
+        size += extra.length;
+      } else {
+        // Already partly written (a large mail): the spamfinder stage adds the header when it rewrites.
+        envelope.meta.pendingHeaders = verdict.headers;
+      }
+    }
   }
   await flush();
   if (failure || !writer) {

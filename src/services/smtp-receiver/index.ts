@@ -16,6 +16,7 @@ import { receivedHeader } from './received-header.ts';
 import { RecipientPolicy } from './recipient-policy.ts';
 import { patchSmtpServer } from './smtp-server-patch.ts';
 import { loadOrCreateCertificate } from './tls-cert.ts';
+import { Phase1Filters } from './phase1/index.ts';
 
 export interface SmtpReceiverDeps {
   config: Config;
@@ -40,6 +41,8 @@ export class SmtpReceiver implements Service {
   private server: SMTPServer | null = null;
   private readonly policy: RecipientPolicy;
   private readonly trusted: NetworkList;
+  /** Phase-1 connection filters (RBL, anti-spoofing, auth results, penetration defence). */
+  readonly phase1: Phase1Filters;
   accepted = 0;
 
   constructor(private readonly d: SmtpReceiverDeps) {
@@ -47,6 +50,7 @@ export class SmtpReceiver implements Service {
     const c = d.config;
     this.policy = new RecipientPolicy({ domains: c.domains, trustedNetworks: c.trustedNetworks, recipients: c.smtp.recipients });
     this.trusted = new NetworkList(c.trustedNetworks);
+    this.phase1 = new Phase1Filters({ config: c, policy: this.policy, log: d.log });
   }
 
   configured(): boolean {
@@ -76,14 +80,28 @@ export class SmtpReceiver implements Service {
       // consumed by smtp-server-patch.ts
       greetingDelayFor: (ip: string) => (greetingDelay > 0 && !this.trusted.contains(ip) ? greetingDelay : 0),
       onAuth: (auth, session, cb) => void this.onAuth(auth, session).then((u) => cb(null, { user: u }), (e) => cb(e)),
-      onMailFrom: (_address, _session, cb) => cb(),
+      onConnect: (session, cb) => {
+        try {
+          this.phase1.connect(session);
+          cb();
+        } catch (err) {
+          cb(this.reply(err));
+        }
+      },
+      onClose: (session) => this.phase1.close(session),
+      onMailFrom: (address, session, cb) => {
+        this.phase1.mailFrom(address.address, this.facts(session)).then(
+          () => cb(),
+          (err) => cb(this.reply(err)),
+        );
+      },
       onRcptTo: (address, session, cb) => {
         try {
           if (session.envelope.rcptTo.length >= c.smtp.maxRecipients) throw new SmtpError(452, '4.5.3', 'Too many recipients');
           this.policy.checkRecipient(address.address, this.facts(session));
           cb();
         } catch (err) {
-          cb(this.reply(err));
+          cb(this.reply(this.phase1.recipientRefused(err, this.facts(session))));
         }
       },
       onData: (stream, session, cb) => {
@@ -168,7 +186,8 @@ export class SmtpReceiver implements Service {
         id,
         recipient: rcpts.length === 1 ? rcpts[0].address : undefined,
       });
-    const { id, size } = await receiveData(stream, header, envelope, this.d);
+    const inspector = this.phase1.inspector(facts, session, envelope.sender);
+    const { id, size } = await receiveData(stream, header, envelope, this.d, inspector);
     this.accepted++;
     this.d.log.info(`accepted from <${envelope.sender}> for ${rcpts.length} recipient(s), ${envelope.direction}`, {
       mailId: id,

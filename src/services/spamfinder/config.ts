@@ -95,6 +95,26 @@ export const bayesSchema = z
   })
   .prefault({});
 
+/** FUZZY: fingerprints of confirmed spam (fuzzy-filter service) that survive small changes. */
+export const fuzzySchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** Share of a mail's sketch that must match a known spam print (0..1). */
+    threshold: z.number().min(0.1).max(1).default(0.5),
+    /** Bound of the print table; the oldest prints are dropped beyond it. */
+    maxPrints: z.number().int().min(100).default(100_000),
+  })
+  .prefault({});
+
+/** SRC: ask the sender's mail server whether it accepts mail for the sender address. Off by default: callouts cost time and load on other sites. */
+export const srcSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    timeout: duration('15s'),
+    cacheTtl: duration('1d'),
+  })
+  .prefault({});
+
 export const ACTIONS = ['quarantine', 'mark', 'decline', 'drop', 'pass'] as const;
 /** quarantine: hold; mark: tag subject + header, deliver; decline: bounce with a DSN; drop: delete with a log entry; pass: ignore the filter. */
 export type FilterAction = (typeof ACTIONS)[number];
@@ -103,6 +123,8 @@ const action = (dflt: FilterAction) => z.enum(ACTIONS).default(dflt);
 export const profileSchema = z
   .strictObject({
     blocklist: action('quarantine'),
+    fuzzy: action('quarantine'),
+    src: action('quarantine'),
     bayes: action('quarantine'),
     virus: action('quarantine'),
     /** DMARC fail (when not refused at SMTP). */
@@ -132,6 +154,8 @@ export const spamfinderConfigSchema = z.strictObject({
   limits: limitsSchema,
   lists: listsSchema,
   bayes: bayesSchema,
+  fuzzy: fuzzySchema,
+  src: srcSchema,
   /** Named filter profiles; "default" always exists. */
   profiles: z.record(z.string().min(1), profileSchema).default({}),
   /** Recipient address or domain → profile name. */

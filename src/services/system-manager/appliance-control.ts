@@ -44,7 +44,8 @@ export function createApplianceControl(d: {
 
   return {
     health: () => ({
-      ok: true,
+      // Not ok until the appliance has finished starting: the API comes up first.
+      ok: supervisor.booted,
       version: d.version,
       hostname: d.hostname,
       uptime: Math.round((Date.now() - d.startedAt) / 1000),

@@ -3,6 +3,12 @@
 import type { MailRecord, QueueName } from '../../core/mail.ts';
 import type { LogQuery, LogRecord, MailFilter, TrackingEvent } from '../../store/store.ts';
 import type { ServiceStatus } from '../service.ts';
+import type { Pop3Control } from '../pop3-proxy/control.ts';
+import type { RemoteSupportControl } from '../remote-support/control.ts';
+import type { SpamfinderControl } from '../spamfinder/control.ts';
+import type { ComplianceControl } from '../compliance-log/control.ts';
+import type { ArchiveControl } from '../mail-depot/archive-access.ts';
+import type { SealerControl } from '../mail-sealer/control.ts';
 
 /** Errors the control raises carry a stable code the API maps to a problem response. */
 export class ControlError extends Error {
@@ -24,7 +30,24 @@ export type ControlErrorCode =
   | 'MAIL_BUSY'
   | 'MAIL_WRONG_QUEUE'
   | 'QUEUE_NOT_FOUND'
-  | 'MAINTENANCE_MODE';
+  | 'MAINTENANCE_MODE'
+  | 'SERVICE_NOT_RUNNING'
+  | 'MAILBOX_NOT_FOUND'
+  | 'MAILBOX_INVALID'
+  | 'MAILBOX_IN_CONFIG'
+  | 'SUPPORT_NOT_CONFIGURED'
+  | 'SUPPORT_SESSION_ACTIVE'
+  | 'LIST_ENTRY_NOT_FOUND'
+  | 'LIST_ENTRY_INVALID'
+  | 'ARCHIVE_DISABLED'
+  | 'ARCHIVE_NOT_FOUND'
+  | 'ARCHIVE_QUERY_INVALID'
+  | 'ARCHIVE_INTEGRITY_FAILED'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_INVALID'
+  | 'KEY_PASSWORD'
+  | 'KEY_UNUSABLE'
+  | 'POLICY_INVALID';
 
 export interface MailDetail extends MailRecord {
   events: TrackingEvent[];
@@ -60,6 +83,18 @@ export interface ApplianceControl {
   };
   /** Prometheus text exposition. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** POP3 mailboxes (pop3-proxy); absent where the appliance has no pop3-proxy. */
+  pop3?: Pop3Control;
+  /** Remote support sessions (remote-support); absent where the appliance has none. */
+  remoteSupport?: RemoteSupportControl;
+  /** Quarantines, filter lists and Bayes (spamfinder); absent where the appliance has none. */
+  spamfinder?: SpamfinderControl;
+  /** The compliance log (compliance-log); absent where the appliance has none. */
+  compliance?: ComplianceControl;
+  /** The archive (mail-depot): search, view, raw mail, verify; absent where the appliance has none. */
+  archive?: ArchiveControl;
+  /** Keys and encryption policies (mail-sealer); absent where the appliance has none. */
+  sealer?: SealerControl;
 }
 
 export function isQueueName(q: string, all: readonly QueueName[]): q is QueueName {

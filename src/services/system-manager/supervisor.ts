@@ -32,10 +32,18 @@ const RESTART_DELAYS = [1000, 2000, 5000, 15_000, 60_000];
 export class Supervisor {
   private readonly entries = new Map<ServiceName, Entry>();
   private maintenanceOn = false;
+  /** Set once boot() has started every service it should. */
+  booted = false;
 
   constructor(
     services: Service[],
-    private readonly deps: { engine: FlowEngine; settings: SettingsStore; log: Logger },
+    private readonly deps: {
+      engine: FlowEngine;
+      settings: SettingsStore;
+      log: Logger;
+      /** Told of every state a service enters (the appliance writes them to the compliance log). */
+      onChange?: (service: ServiceName, state: ServiceState, error: string | null) => void;
+    },
   ) {
     for (const s of services) {
       this.entries.set(s.name, {
@@ -77,6 +85,7 @@ export class Supervisor {
       if (this.maintenanceOn && e.service.mailHandling) continue;
       await this.doStart(e).catch(() => undefined);
     }
+    this.booted = true;
   }
 
   /** Stops everything for shutdown, reverse order, without changing what is persisted. */
@@ -196,6 +205,7 @@ export class Supervisor {
     if (err) e.lastError = err instanceof Error ? err.message : String(err);
     const lvl = state === 'failed' ? 'error' : 'info';
     this.deps.log[lvl](`${e.service.name} ${state}`, err ? { err: err as Error, service: e.service.name } : { service: e.service.name });
+    this.deps.onChange?.(e.service.name, state, err ? e.lastError : null);
   }
 
   private serial<T>(e: Entry, fn: () => Promise<T>): Promise<T> {

@@ -14,10 +14,15 @@ import { SqliteQueueStore } from './queue-store.ts';
 import { SqliteLogStore } from './log-store.ts';
 import { SqliteSettingsStore } from './settings-store.ts';
 import { SqlitePop3UidlStore } from './pop3-uidl-store.ts';
+import { SqliteComplianceStore } from './compliance-store.ts';
+import { openSqliteArchive, type SqliteArchiveStore } from './archive-store.ts';
+import { SqliteSpamStore } from './spam-store.ts';
+import { SqliteKeyStore } from './key-store.ts';
 
 export interface SqliteStore extends Store {
   queue: SqliteQueueStore;
   bodies: SqliteBodyStore;
+  archive: SqliteArchiveStore;
 }
 
 export function openSqliteStore(dataDir: string, opts: { now?: () => number; inlineLimit?: number } = {}): SqliteStore {
@@ -41,13 +46,19 @@ export function openSqliteStore(dataDir: string, opts: { now?: () => number; inl
   const writes = new WriteBatcher(db, wal);
   const queue = new SqliteQueueStore(db, writes, opts.now);
   const bodies = new SqliteBodyStore(db, writes, new FileBodyStore(join(dataDir, 'queue')), opts.inlineLimit);
+  const archive = openSqliteArchive(join(dataDir, 'archive'), { now: opts.now });
   return {
     queue,
     bodies,
     logs: new SqliteLogStore(db, writes),
     settings: new SqliteSettingsStore(db, writes),
     pop3: new SqlitePop3UidlStore(db, writes),
+    compliance: new SqliteComplianceStore(db, writes),
+    archive,
+    spam: new SqliteSpamStore(db, writes),
+    keys: new SqliteKeyStore(db, writes, opts.now),
     async close() {
+      await archive.close();
       writes.flush();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 5000);

@@ -271,6 +271,15 @@ export class SqliteQueueStore implements QueueStore {
     return r.due;
   }
 
+  purgeFinal(olderThan: number): Promise<number> {
+    return this.writes.run(() => {
+      const ids = this.db.prepare(`DELETE FROM mails WHERE queue IN (${FINAL_LIST}) AND queued_at < ? RETURNING id`).all(olderThan) as { id: string }[];
+      const del = this.db.prepare('DELETE FROM events WHERE mail_id = ?');
+      for (const { id } of ids) del.run(id);
+      return ids.length;
+    });
+  }
+
   async liveBodyKeys(): Promise<Set<string>> {
     return new Set((this.st.live.all() as { body_key: string }[]).map((r) => r.body_key));
   }

@@ -1,0 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { createRootCa, issueUserCertificate } from '../src/services/mail-sealer/keys/certificate-authority.ts';
+import { pemEncode, parseCertificate } from '../src/services/mail-sealer/keys/x509.ts';
+const ca = createRootCa('Test CA');
+const u = issueUserCertificate(ca, 'alice@example.test', 30);
+writeFileSync('/tmp/spike/ca.pem', pemEncode('CERTIFICATE', ca.der));
+writeFileSync('/tmp/spike/user.pem', pemEncode('CERTIFICATE', u.der));
+writeFileSync('/tmp/spike/user.key', u.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+const i = parseCertificate(u.der);
+console.log(i.subject, i.issuer, i.serial, i.addresses, i.isCa, i.subjectKeyId);

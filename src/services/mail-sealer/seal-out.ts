@@ -1,0 +1,232 @@
+// Stage seal-out: signs and encrypts outgoing mail by policy. Each pending recipient gets the
+// treatment of the first policy that matches it; recipients with the same treatment share one
+// body, the others are split off into their own mails (straight to deliver). A recipient that a
+// "force" policy cannot serve fails with a DSN to the sender: it never gets the mail in clear.
+import type { Envelope, GeneratedMail, Recipient, StageResult } from '../../core/mail.ts';
+import type { Stage, StageContext } from '../../flow/stage.ts';
+import type { ClaimedMail } from '../../store/store.ts';
+import { buildDsn, type DsnRecipient } from '../smtp-sender/dsn.ts';
+import { readOriginal } from '../smtp-sender/original.ts';
+import type { SealerConfig, SealerPolicy } from './config.ts';
+import type { Keyring, SmimeIdentity } from './keys/keyring.ts';
+import { addressIn, assemble, headerValue, parseEntity, serialize, splitForSealing, type Entity } from './mime/entity.ts';
+import { make7bit } from './mime/seven-bit.ts';
+import { pgpEncrypt, pgpSign } from './pgp/pgp-mime.ts';
+import type { SealerPolicies } from './policy.ts';
+import { smimeEncrypt, smimeSign } from './smime/smime-mime.ts';
+import { writeBody } from './write-body.ts';
+import type * as openpgp from 'openpgp';
+
+export interface SealOutDeps {
+  keyring: () => Keyring;
+  policies: () => SealerPolicies;
+  config: () => SealerConfig;
+  hostname: string;
+  now?: () => number;
+}
+
+type Method = 'smime' | 'pgp';
+
+interface Plan {
+  recipient: Recipient;
+  policy: SealerPolicy | null;
+  sign: Method | null;
+  encrypt: Method | null;
+  /** Why this recipient cannot get the mail (a "force" policy without a key). */
+  failure?: string;
+  /** Why a policy's wish was not carried out (calendar, no key under if-possible). */
+  remark?: string;
+  smimeCert?: Buffer;
+  pgpKey?: openpgp.Key;
+}
+
+const DESC: Record<Method, string> = { smime: 'S/MIME', pgp: 'OpenPGP' };
+
+/** Calendar invitations: a text/calendar part anywhere (Outlook and others cannot process a sealed one). */
+function hasCalendar(raw: Buffer): boolean {
+  return /^content-type:[ \t]*text\/calendar/im.test(raw.toString('latin1'));
+}
+
+/** Signing identities of the sender, looked up once per mail. */
+class SenderIdentities {
+  private smime?: Promise<SmimeIdentity | null>;
+  private pgp?: Promise<{ id: string; key: openpgp.PrivateKey } | null>;
+  constructor(
+    private readonly keyring: Keyring,
+    readonly address: string,
+  ) {}
+  smimeSigner() {
+    return (this.smime ??= this.keyring.smimeSigner(this.address));
+  }
+  pgpSigner() {
+    return (this.pgp ??= this.keyring.pgpSigner(this.address));
+  }
+  async has(m: Method): Promise<boolean> {
+    return (await (m === 'smime' ? this.smimeSigner() : this.pgpSigner())) !== null;
+  }
+}
+
+async function planFor(r: Recipient, policy: SealerPolicy | null, calendar: boolean, keyring: Keyring, ids: SenderIdentities): Promise<Plan> {
+  const plan: Plan = { recipient: r, policy, sign: null, encrypt: null };
+  if (!policy) return plan;
+  if (calendar && policy.excludeCalendar) return { ...plan, remark: 'calendar invitation: not sealed' };
+  const methods: Method[] = policy.method === 'auto' ? ['smime', 'pgp'] : policy.method === 'portal' ? [] : [policy.method];
+  if (policy.encrypt !== 'never') {
+    for (const m of methods) {
+      if (m === 'smime') {
+        const c = await keyring.smimeRecipient(r.address);
+        if (c) {
+          plan.encrypt = 'smime';
+          plan.smimeCert = c.certificate;
+          break;
+        }
+      } else {
+        const k = await keyring.pgpRecipient(r.address);
+        if (k) {
+          plan.encrypt = 'pgp';
+          plan.pgpKey = k.key;
+          break;
+        }
+      }
+    }
+    if (!plan.encrypt) {
+      const what = methods.length ? methods.map((m) => DESC[m]).join(' or ') : 'portal';
+      if (policy.encrypt === 'force') return { ...plan, failure: `encryption required by policy "${policy.name}", but the gateway holds no ${what} key for <${r.address}>` };
+      if (policy.encrypt === 'if-possible-else-portal' || policy.method === 'portal') {
+        return { ...plan, failure: `policy "${policy.name}" sends mail without a key through the encryption portal, which is not available on this gateway` };
+      }
+      plan.remark = `no ${what} key: sent unencrypted`;
+    }
+  }
+  if (policy.sign !== 'never') {
+    const allowed: Method[] = policy.method === 'smime' || policy.method === 'pgp' ? [policy.method] : ['smime', 'pgp'];
+    const order = plan.encrypt ? [plan.encrypt, ...allowed.filter((m) => m !== plan.encrypt)].filter((m) => allowed.includes(m)) : allowed;
+    for (const m of order) {
+      if (await ids.has(m)) {
+        plan.sign = m;
+        break;
+      }
+    }
+    if (!plan.sign) {
+      if (policy.sign === 'force') return { ...plan, failure: `signing required by policy "${policy.name}", but the gateway holds no signing key for <${ids.address}>` };
+      plan.remark = [plan.remark, 'no signing key: not signed'].filter(Boolean).join('; ');
+    }
+  }
+  return plan;
+}
+
+const treatmentKey = (p: Plan) => `${p.sign ?? '-'}/${p.encrypt ?? '-'}`;
+
+function describe(p: Plan): string {
+  if (!p.sign && !p.encrypt) return 'sent as it is';
+  if (p.sign && p.encrypt) return p.sign === p.encrypt ? `${DESC[p.sign]} signed and encrypted` : `${DESC[p.sign]} signed, ${DESC[p.encrypt]} encrypted`;
+  return p.sign ? `${DESC[p.sign]} signed` : `${DESC[p.encrypt!]} encrypted`;
+}
+
+/** The sealed message for a group of recipients with the same treatment. */
+async function seal(msg: Entity, group: Plan[], ids: SenderIdentities, cfg: SealerConfig): Promise<Buffer> {
+  const { sign, encrypt } = group[0];
+  const { outer, inner } = splitForSealing(msg);
+  let entity: Entity | null = null;
+  if (sign === 'pgp' && encrypt === 'pgp') {
+    const signer = await ids.pgpSigner();
+    entity = await pgpEncrypt(inner, group.map((p) => p.pgpKey!), signer!.key);
+  } else {
+    let content = inner;
+    if (sign === 'smime') {
+      const id = (await ids.smimeSigner())!;
+      entity = smimeSign(make7bit(inner), id);
+      content = serialize(entity);
+    } else if (sign === 'pgp') {
+      entity = await pgpSign(make7bit(inner), (await ids.pgpSigner())!.key);
+      content = serialize(entity);
+    }
+    if (encrypt === 'smime') entity = smimeEncrypt(content, group.map((p) => p.smimeCert!), cfg.smime);
+    else if (encrypt === 'pgp') entity = await pgpEncrypt(content, group.map((p) => p.pgpKey!), null);
+  }
+  return assemble(outer, entity!);
+}
+
+export function createSealOutStage(deps: SealOutDeps): Stage {
+  const clock = deps.now ?? Date.now;
+
+  async function process(mail: ClaimedMail, ctx: StageContext): Promise<StageResult> {
+    const env = mail.envelope;
+    const policies = deps.policies();
+    const waiting = env.recipients.filter((r) => r.status === 'pending' || r.status === 'deferred');
+    const matched = waiting.map((r) => ({ r, p: policies.forRecipient(env.direction, env.sender, r.address) }));
+    if (matched.every(({ p }) => !p || (p.sign === 'never' && p.encrypt === 'never'))) {
+      return { outcome: { kind: 'advance', note: matched.some(({ p }) => p) ? `policy "${matched.find(({ p }) => p)!.p!.name}": neither sign nor encrypt` : 'no sealing policy matched' } };
+    }
+    const raw = await ctx.readBody();
+    const msg = parseEntity(raw);
+    const calendar = hasCalendar(raw);
+    const keyring = deps.keyring();
+    const ids = new SenderIdentities(keyring, addressIn(headerValue(msg.headers, 'from')) ?? env.sender.toLowerCase());
+    const plans: Plan[] = [];
+    for (const { r, p } of matched) plans.push(await planFor(r, p, calendar, keyring, ids));
+
+    const envelope: Envelope = structuredClone(env);
+    const byAddress = new Map(envelope.recipients.map((r) => [r.address, r]));
+    const failures = plans.filter((p) => p.failure);
+    for (const f of failures) {
+      const r = byAddress.get(f.recipient.address)!;
+      r.status = 'failed';
+      r.response = `550 5.7.5 ${f.failure}`;
+    }
+    const groups = new Map<string, Plan[]>();
+    for (const p of plans.filter((x) => !x.failure)) groups.set(treatmentKey(p), [...(groups.get(treatmentKey(p)) ?? []), p]);
+
+    const notes: string[] = [];
+    for (const g of groups.values()) {
+      const names = [...new Set(g.map((p) => (p.policy ? `"${p.policy.name}"` : 'no policy')))].join(', ');
+      const remarks = [...new Set(g.map((p) => p.remark).filter(Boolean))].join('; ');
+      notes.push(`${describe(g[0])} for ${g.length} recipient(s) (${names}${remarks ? `; ${remarks}` : ''})`);
+    }
+    if (failures.length) notes.push(`${failures.length} recipient(s) bounced: ${failures[0].failure}`);
+
+    const generated: GeneratedMail[] = [];
+    if (failures.length) {
+      const dsn = await bounceFor(mail, envelope, failures, ctx);
+      if (dsn) generated.push(dsn);
+    }
+    if (!groups.size) {
+      return { outcome: { kind: 'finish', state: 'bounced', reason: notes.join('; ') }, envelope, generated };
+    }
+    // The group sent as it is keeps the original body; otherwise the first group takes this mail.
+    const ordered = [...groups.values()].sort((a, b) => Number(Boolean(a[0].sign || a[0].encrypt)) - Number(Boolean(b[0].sign || b[0].encrypt)));
+    const [first, ...rest] = ordered;
+    for (const g of rest) {
+      const addresses = new Set(g.map((p) => p.recipient.address));
+      generated.push({
+        envelope: { ...structuredClone(env), recipients: env.recipients.filter((r) => addresses.has(r.address)).map((r) => ({ ...r })), meta: { ...(env.meta ?? {}), sealedFrom: mail.id } },
+        body: await seal(msg, g, ids, deps.config()),
+        queue: 'deliver',
+      });
+    }
+    const moved = new Set(rest.flat().map((p) => p.recipient.address));
+    envelope.recipients = envelope.recipients.filter((r) => !moved.has(r.address));
+    let bodyKey: string | undefined;
+    if (first[0].sign || first[0].encrypt) bodyKey = await writeBody(ctx.bodies, mail.id, await seal(msg, first, ids, deps.config()));
+    return { outcome: { kind: 'advance', note: notes.join('; ') }, envelope, bodyKey, generated };
+  }
+
+  async function bounceFor(mail: ClaimedMail, envelope: Envelope, failures: Plan[], ctx: StageContext): Promise<GeneratedMail | null> {
+    if (!envelope.sender) return null; // never bounce a bounce
+    const wanted = failures.filter((f) => !f.recipient.notify?.length || f.recipient.notify.map((n) => n.toUpperCase()).includes('FAILURE'));
+    if (!wanted.length) return null;
+    const now = clock();
+    const recipients: DsnRecipient[] = wanted.map((f) => ({
+      address: f.recipient.address,
+      ...(f.recipient.orcpt ? { orcpt: f.recipient.orcpt } : {}),
+      action: 'failed',
+      status: '5.7.5',
+      reason: f.failure,
+      lastAttempt: now,
+    }));
+    const original = await readOriginal(ctx.openBody(), { ret: envelope.ret, size: mail.size });
+    return buildDsn({ hostname: deps.hostname, sender: envelope.sender, recipients, arrivalDate: mail.receivedAt, now, original, ret: envelope.ret, envid: envelope.envid, mailId: mail.id });
+  }
+
+  return { name: 'seal-out', process };
+}

@@ -1,0 +1,205 @@
+// CMS EnvelopedData (RFC 5652, AES-CBC) and AuthEnvelopedData (RFC 5083, AES-GCM) for S/MIME:
+// encrypting a MIME entity to the certificates of its recipients (RSA key transport), and opening
+// what a client or `openssl cms -encrypt` made with a private key the gateway holds.
+import { createCipheriv, createDecipheriv, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { SealerError } from '../sealer-error.ts';
+import { bytes, subjectKeyId } from '../keys/x509.ts';
+import { CIPHERS, OID, algorithm, hashOfParams } from './algorithms.ts';
+import { rsaOaepDecrypt, rsaOaepEncrypt, rsaPkcs1DecryptKey, rsaPkcs1Encrypt } from './rsa-key-transport.ts';
+
+export interface EnvelopeOptions {
+  cipher: 'aes-256-cbc' | 'aes-256-gcm';
+  keyTransport: 'rsa-pkcs1' | 'rsa-oaep';
+}
+
+const SHA256_ALG = new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '2.16.840.1.101.3.4.2.1' })] });
+
+/** RSAES-OAEP-params with SHA-256 and MGF1(SHA-256) (RFC 4055). */
+function oaepSha256Params(): asn1js.Sequence {
+  return new asn1js.Sequence({
+    value: [
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [SHA256_ALG] }),
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 1 },
+        value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.mgf1 }), SHA256_ALG] })],
+      }),
+    ],
+  });
+}
+
+function recipientInfo(certDer: Buffer, cek: Buffer, transport: EnvelopeOptions['keyTransport']): pkijs.RecipientInfo {
+  const cert = pkijs.Certificate.fromBER(bytes(certDer));
+  if (cert.subjectPublicKeyInfo.algorithm.algorithmId !== OID.rsaEncryption) {
+    throw new SealerError('KEY_UNUSABLE', 'only RSA recipient certificates can be encrypted to');
+  }
+  const key = new X509Certificate(certDer).publicKey;
+  const oaep = transport === 'rsa-oaep';
+  const encryptedKey = oaep ? rsaOaepEncrypt(key, cek, 'sha256') : rsaPkcs1Encrypt(key, cek);
+  return new pkijs.RecipientInfo({
+    variant: 1,
+    value: new pkijs.KeyTransRecipientInfo({
+      version: 0,
+      rid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
+      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier(oaep ? algorithm(OID.rsaesOaep, oaepSha256Params()) : algorithm(OID.rsaEncryption)),
+      encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
+    }),
+  });
+}
+
+/** Encrypts `content` to every certificate in `recipients`; DER ContentInfo. */
+export function createEnvelopedData(content: Buffer, recipients: Buffer[], opts: EnvelopeOptions): Buffer {
+  if (!recipients.length) throw new SealerError('NO_KEY', 'no recipient certificate to encrypt to');
+  const cek = randomBytes(32);
+  const infos = recipients.map((r) => recipientInfo(r, cek, opts.keyTransport));
+  if (opts.cipher === 'aes-256-gcm') {
+    const nonce = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', cek, nonce);
+    const encrypted = Buffer.concat([c.update(content), c.final()]);
+    const params = new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: nonce }), new asn1js.Integer({ value: 16 })] });
+    const eci = new pkijs.EncryptedContentInfo({
+      contentType: OID.data,
+      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier(algorithm(OID.aes256Gcm, params)),
+      encryptedContent: new asn1js.OctetString({ valueHex: encrypted }),
+      disableSplit: true,
+    });
+    const auth = new asn1js.Sequence({
+      value: [new asn1js.Integer({ value: 0 }), new asn1js.Set({ value: infos.map((i) => i.toSchema()) }), eci.toSchema(), new asn1js.OctetString({ valueHex: c.getAuthTag() })],
+    });
+    return Buffer.from(new pkijs.ContentInfo({ contentType: OID.authEnvelopedData, content: auth }).toSchema().toBER(false));
+  }
+  const iv = randomBytes(16);
+  const c = createCipheriv('aes-256-cbc', cek, iv);
+  const encrypted = Buffer.concat([c.update(content), c.final()]);
+  const env = new pkijs.EnvelopedData({
+    version: 0,
+    recipientInfos: infos,
+    encryptedContentInfo: new pkijs.EncryptedContentInfo({
+      contentType: OID.data,
+      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier(algorithm(OID.aes256Cbc, new asn1js.OctetString({ valueHex: iv }))),
+      encryptedContent: new asn1js.OctetString({ valueHex: encrypted }),
+      disableSplit: true,
+    }),
+  });
+  return Buffer.from(new pkijs.ContentInfo({ contentType: OID.envelopedData, content: env.toSchema() }).toSchema().toBER(false));
+}
+
+/** How a key-transport recipient is named: issuer and serial, or subject key identifier. */
+export type RecipientId = { issuer: pkijs.RelativeDistinguishedNames; serial: asn1js.Integer } | { subjectKeyId: string };
+
+export interface EnvelopeRecipient {
+  id: RecipientId;
+  /** Key transport algorithm OID. */
+  algorithm: string;
+}
+
+interface ParsedEnvelope {
+  recipients: { id: RecipientId; info: pkijs.KeyTransRecipientInfo }[];
+  eci: pkijs.EncryptedContentInfo;
+  mac: Buffer | null;
+}
+
+function parseEnvelope(der: Buffer): ParsedEnvelope {
+  let info: pkijs.ContentInfo;
+  try {
+    info = pkijs.ContentInfo.fromBER(bytes(der));
+  } catch (err) {
+    throw new SealerError('MESSAGE_FORMAT', `unreadable CMS: ${(err as Error).message}`, { cause: err });
+  }
+  let infos: pkijs.RecipientInfo[];
+  let eci: pkijs.EncryptedContentInfo;
+  let mac: Buffer | null = null;
+  try {
+    if (info.contentType === OID.envelopedData) {
+      const env = new pkijs.EnvelopedData({ schema: info.content });
+      infos = env.recipientInfos;
+      eci = env.encryptedContentInfo;
+    } else if (info.contentType === OID.authEnvelopedData) {
+      // pkijs has no AuthEnvelopedData class: version, [0] originatorInfo?, recipientInfos, authEncryptedContentInfo, [1] authAttrs?, mac, [2] unauthAttrs?
+      const parts = (info.content as asn1js.Sequence).valueBlock.value.filter((v) => v.idBlock.tagClass === 1);
+      const [, set, eciSchema, macBlock] = parts;
+      if ((info.content as asn1js.Sequence).valueBlock.value.some((v) => v.idBlock.tagClass === 3 && v.idBlock.tagNumber === 1)) {
+        throw new SealerError('UNSUPPORTED', 'AuthEnvelopedData with authenticated attributes is not supported');
+      }
+      infos = (set as asn1js.Set).valueBlock.value.map((v) => new pkijs.RecipientInfo({ schema: v }));
+      eci = new pkijs.EncryptedContentInfo({ schema: eciSchema });
+      mac = Buffer.from((macBlock as asn1js.OctetString).valueBlock.valueHexView);
+    } else {
+      throw new SealerError('MESSAGE_FORMAT', `content type ${info.contentType} is not enveloped-data`);
+    }
+  } catch (err) {
+    if (err instanceof SealerError) throw err;
+    throw new SealerError('MESSAGE_FORMAT', `unreadable CMS enveloped-data: ${(err as Error).message}`, { cause: err });
+  }
+  const recipients: ParsedEnvelope['recipients'] = [];
+  for (const ri of infos) {
+    if (ri.variant !== 1) continue; // KeyAgree, KEK and password recipients: not for RSA keys we hold
+    const kt = ri.value as pkijs.KeyTransRecipientInfo;
+    const rid = kt.rid as pkijs.IssuerAndSerialNumber | asn1js.OctetString;
+    const id: RecipientId =
+      rid instanceof pkijs.IssuerAndSerialNumber ? { issuer: rid.issuer, serial: rid.serialNumber } : { subjectKeyId: Buffer.from(rid.valueBlock.valueHexView).toString('hex') };
+    recipients.push({ id, info: kt });
+  }
+  return { recipients, eci, mac };
+}
+
+/** Does this certificate (DER) belong to the recipient named by `id`? */
+export function recipientMatches(id: RecipientId, certDer: Buffer): boolean {
+  const cert = pkijs.Certificate.fromBER(bytes(certDer));
+  if ('subjectKeyId' in id) return subjectKeyId(cert) === id.subjectKeyId;
+  return cert.issuer.isEqual(id.issuer) && cert.serialNumber.isEqual(id.serial);
+}
+
+/** The recipients an enveloped-data names (to find a key for). */
+export function envelopeRecipients(der: Buffer): EnvelopeRecipient[] {
+  return parseEnvelope(der).recipients.map((r) => ({ id: r.id, algorithm: r.info.keyEncryptionAlgorithm.algorithmId }));
+}
+
+function decryptContent(eci: pkijs.EncryptedContentInfo, cek: Buffer, mac: Buffer | null): Buffer {
+  const alg = eci.contentEncryptionAlgorithm;
+  const [name, , aead] = CIPHERS[alg.algorithmId];
+  const encrypted = Buffer.from(eci.getEncryptedContent());
+  try {
+    if (aead) {
+      const params = alg.algorithmParams as asn1js.Sequence;
+      const nonce = Buffer.from((params.valueBlock.value[0] as asn1js.OctetString).valueBlock.valueHexView);
+      if (!mac) throw new Error('no authentication tag');
+      const d = createDecipheriv(name as 'aes-256-gcm', cek, nonce, { authTagLength: mac.length });
+      d.setAuthTag(mac);
+      return Buffer.concat([d.update(encrypted), d.final()]);
+    }
+    const iv = Buffer.from((alg.algorithmParams as asn1js.OctetString).valueBlock.valueHexView);
+    const d = createDecipheriv(name, cek, iv);
+    return Buffer.concat([d.update(encrypted), d.final()]);
+  } catch (err) {
+    throw new SealerError('DECRYPT_FAILED', 'the content does not decrypt (damaged, tampered, or not for this key)', { cause: err });
+  }
+}
+
+/**
+ * Opens an enveloped-data with the first of `keys` whose certificate one of its recipients names.
+ * Returns the content and which key opened it.
+ */
+export function openEnvelopedData<K extends { certificate: Buffer; privateKey: () => KeyObject }>(der: Buffer, keys: K[]): { content: Buffer; key: K } {
+  const env = parseEnvelope(der);
+  const cipher = CIPHERS[env.eci.contentEncryptionAlgorithm.algorithmId];
+  if (!cipher) throw new SealerError('UNSUPPORTED', `content cipher ${env.eci.contentEncryptionAlgorithm.algorithmId} is not supported`);
+  for (const r of env.recipients) {
+    const key = keys.find((k) => recipientMatches(r.id, k.certificate));
+    if (!key) continue;
+    const encryptedKey = Buffer.from(r.info.encryptedKey.valueBlock.valueHexView);
+    const alg = r.info.keyEncryptionAlgorithm;
+    let cek: Buffer;
+    if (alg.algorithmId === OID.rsaEncryption) cek = rsaPkcs1DecryptKey(key.privateKey(), encryptedKey, cipher[1]);
+    else if (alg.algorithmId === OID.rsaesOaep) {
+      try {
+        cek = rsaOaepDecrypt(key.privateKey(), encryptedKey, hashOfParams(alg));
+      } catch (err) {
+        throw new SealerError('DECRYPT_FAILED', 'the content key does not decrypt with the recipient key', { cause: err });
+      }
+    } else throw new SealerError('UNSUPPORTED', `key transport ${alg.algorithmId} is not supported`);
+    return { content: decryptContent(env.eci, cek, env.mac), key };
+  }
+  throw new SealerError('NO_KEY', 'no key held by the gateway is a recipient of this message');
+}

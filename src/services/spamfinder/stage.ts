@@ -1,0 +1,239 @@
+// The spamfinder stage: phase-2 filters in a fixed order (allow lists, virus, block lists, FUZZY,
+// SRC, DMARC, BAYES) and the profile's action for the first
+// that fires. Allow lists win over every spam filter; the virus scan runs for every mail (an
+// allow-listed sender can still send a virus). Inbound mail gets every filter, outbound and
+// internal mail the virus scan only. Each verdict names the filter that decided and why, in
+// envelope.meta.spamfinder and in the tracking event's reason.
+import type { Envelope, StageResult } from '../../core/mail.ts';
+import type { Stage, StageContext } from '../../flow/stage.ts';
+import type { ClaimedMail } from '../../store/store.ts';
+import { buildDsn } from '../smtp-sender/dsn.ts';
+import { readOriginal } from '../smtp-sender/original.ts';
+import type { VirusScanner } from '../virus-scanner/index.ts';
+import type { FuzzyFilter } from '../fuzzy-filter/index.ts';
+import type { SenderCallout } from './sender-callout.ts';
+import type { BayesFilter } from './bayes/bayes-filter.ts';
+import { MAX_INPUT, mailTokens, type MailTokens } from './bayes/tokens.ts';
+import type { FilterAction, SpamfinderConfig } from './config.ts';
+import type { FilterLists } from './lists.ts';
+import { profileFor, type ChosenProfile } from './profiles.ts';
+import { writeRewritten } from './rewrite.ts';
+
+export type VerdictKind = 'clean' | 'allowed' | 'spam' | 'virus';
+
+/** What envelope.meta.spamfinder holds after the stage. */
+export interface SpamVerdict {
+  verdict: VerdictKind;
+  /** The deciding filter: AWL, DWL, NWL, SWL, ABL, DBL, NBL, SBL, FUZZY, SRC, DMARC, BAYES, VIRUS (none for clean). */
+  filter?: string;
+  reason: string;
+  score?: number;
+  action?: FilterAction;
+  profile: string;
+  /** Filters that ran, with their short result. */
+  checks: Record<string, string>;
+  /** Subject of the mail (for quarantine listings), at most 200 characters. */
+  subject: string;
+  at: number;
+}
+
+export interface SpamfinderStageDeps {
+  config: SpamfinderConfig;
+  hostname: string;
+  lists: FilterLists;
+  bayes: BayesFilter;
+  scanner: VirusScanner | null;
+  fuzzy: FuzzyFilter | null;
+  /** SRC; null when off. */
+  callout: SenderCallout | null;
+}
+
+interface Hit {
+  kind: 'spam' | 'virus';
+  filter: string;
+  reason: string;
+  score?: number;
+  action: FilterAction;
+}
+
+/** Reads at most `limit` bytes of a stream. */
+async function readHead(stream: NodeJS.ReadableStream & { destroy?: () => void }, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream as AsyncIterable<Buffer>) {
+    parts.push(c);
+    n += c.length;
+    if (n >= limit) break;
+  }
+  stream.destroy?.();
+  const b = Buffer.concat(parts, n);
+  return b.length > limit ? b.subarray(0, limit) : b;
+}
+
+export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
+  const cfg = d.config;
+
+  async function decide(mail: ClaimedMail, ctx: StageContext, t: MailTokens | null, chosen: ChosenProfile, checks: Record<string, string>): Promise<Hit | 'allowed' | null | { defer: string }> {
+    const env = mail.envelope;
+    const p = chosen.profile;
+    const inbound = env.direction === 'inbound';
+    const subject = { senders: [env.sender.toLowerCase(), t?.from ?? ''], clientIp: env.clientIp, subject: t?.subject ?? '' };
+
+    // The allow lists are only honoured when the sender was not proven forged (SPF/DMARC fail).
+    const auth = env.meta?.auth as { spf?: string; dmarc?: { result?: string; policy?: string; domain?: string } | null } | undefined;
+    const forged = auth?.dmarc?.result === 'fail' || auth?.spf === 'fail';
+    let allowed: Awaited<ReturnType<FilterLists['allowed']>> = null;
+    if (inbound) {
+      allowed = await d.lists.allowed(subject);
+      if (allowed && forged) {
+        checks[allowed.list.toUpperCase()] = `ignored: ${allowed.value} matched but SPF/DMARC failed`;
+        allowed = null;
+      }
+    }
+
+    // Virus scan.
+    const scanner = d.scanner;
+    const state = scanner ? scanner.state() : 'not-configured';
+    if (state === 'ready' && p.virus !== 'pass') {
+      try {
+        const r = await scanner!.scan(ctx.openBody(), ctx.signal);
+        checks.VIRUS = r.infected ? `found ${r.signature}` : 'clean';
+        if (r.infected) return { kind: 'virus', filter: 'VIRUS', reason: `virus found: ${r.signature}`, action: p.virus };
+      } catch (err) {
+        return { defer: `virus scan failed: ${(err as Error).message}` };
+      }
+    } else if (state === 'stopped') {
+      return { defer: 'virus-scanner is stopped; the mail waits for it' };
+    } else {
+      checks.VIRUS = `skipped (${state === 'ready' ? 'profile' : state})`;
+    }
+
+    if (allowed) {
+      checks[allowed.list.toUpperCase()] = `${allowed.matched} matches ${allowed.value}`;
+      return 'allowed';
+    }
+    if (!inbound) return null;
+
+    const blocked = await d.lists.blocked(subject);
+    if (blocked && p.blocklist !== 'pass') {
+      const f = blocked.list.toUpperCase();
+      checks[f] = `${blocked.matched} matches ${blocked.value}`;
+      return { kind: 'spam', filter: f, reason: `${f}: ${blocked.matched} matches "${blocked.value}"`, action: p.blocklist };
+    }
+
+    if (t && d.fuzzy && p.fuzzy !== 'pass') {
+      const f = d.fuzzy.available ? await d.fuzzy.check(t.text) : null;
+      checks.FUZZY = f ? `matches known spam (${f.similarity})` : d.fuzzy.available ? 'no match' : 'skipped (fuzzy-filter not running)';
+      if (f) {
+        return { kind: 'spam', filter: 'FUZZY', reason: `FUZZY: ${Math.round(f.similarity * 100)}% of its fingerprint matches known spam ${f.digest.slice(0, 12)}`, action: p.fuzzy };
+      }
+    }
+
+    if (d.callout && env.sender && p.src !== 'pass') {
+      const c = await d.callout.check(env.sender);
+      checks.SRC = `${c.verdict}: ${c.reason}`;
+      if (c.verdict === 'refused') return { kind: 'spam', filter: 'SRC', reason: `SRC: ${c.reason}`, action: p.src };
+    }
+
+    if (auth?.dmarc?.result === 'fail' && p.dmarc !== 'pass') {
+      checks.DMARC = `fail (policy ${auth.dmarc.policy ?? 'none'})`;
+      return { kind: 'spam', filter: 'DMARC', reason: `DMARC fail for ${auth.dmarc.domain ?? 'the From domain'} (policy ${auth.dmarc.policy ?? 'none'})`, action: p.dmarc };
+    }
+
+    if (t && p.bayes !== 'pass') {
+      const b = await d.bayes.check(t);
+      if (!b) checks.BAYES = 'not trained yet';
+      else {
+        const score = Math.round(b.score * 10000) / 10000;
+        checks.BAYES = `score ${score}`;
+        if (b.spam) {
+          const clues = b.clues.slice(0, 5).map((c) => `${c.token}=${c.p}`).join(' ');
+          return { kind: 'spam', filter: 'BAYES', reason: `BAYES: spam probability ${score} ≥ ${cfg.bayes.threshold} (${clues})`, score, action: p.bayes };
+        }
+      }
+    }
+    return null;
+  }
+
+  return {
+    name: 'spamfinder',
+    async process(mail, ctx): Promise<StageResult> {
+      const env = mail.envelope;
+      const chosen = profileFor(env.recipients.map((r) => r.address), cfg);
+      const checks: Record<string, string> = {};
+      let tokens: MailTokens | null = null;
+      try {
+        tokens = await mailTokens(await readHead(ctx.openBody(), MAX_INPUT));
+      } catch (err) {
+        checks.PARSE = `unreadable: ${(err as Error).message}`;
+      }
+      const subject = (tokens?.subject ?? '').slice(0, 200);
+      const hit = await decide(mail, ctx, tokens, chosen, checks);
+      if (hit && typeof hit === 'object' && 'defer' in hit) {
+        return { outcome: { kind: 'defer', until: Date.now() + cfg.virus.retry, reason: hit.defer } };
+      }
+      const verdict: SpamVerdict =
+        hit === 'allowed'
+          ? { verdict: 'allowed', filter: Object.keys(checks).find((k) => /WL$/.test(k)), reason: 'allow-listed', profile: chosen.name, checks, subject, at: Date.now() }
+          : hit
+            ? { verdict: hit.kind, filter: hit.filter, reason: hit.reason, score: hit.score, action: hit.action, profile: chosen.name, checks, subject, at: Date.now() }
+            : { verdict: 'clean', reason: 'no filter fired', profile: chosen.name, checks, subject, at: Date.now() };
+      if (verdict.verdict === 'allowed') verdict.reason = `allow-listed: ${verdict.filter} ${checks[verdict.filter!]}`;
+      const { pendingHeaders, ...meta } = (env.meta ?? {}) as Record<string, unknown>;
+      const envelope: Envelope = { ...env, meta: { ...meta, spamfinder: verdict } };
+      const pending = typeof pendingHeaders === 'string' ? pendingHeaders : '';
+      const note = `${verdict.verdict}${verdict.filter ? ': ' + verdict.reason : ''}`;
+
+      if (!hit || hit === 'allowed' || hit.action === 'pass') {
+        if (!pending) return { outcome: { kind: 'advance', note }, envelope };
+        const bodyKey = newKey(mail.id);
+        await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending });
+        return { outcome: { kind: 'advance', note }, envelope, bodyKey };
+      }
+      const reason = `${hit.kind}: ${hit.reason}`;
+      switch (hit.action) {
+        case 'quarantine': {
+          const outcome = { kind: 'hold' as const, queue: hit.kind === 'virus' ? ('quarantine:virus' as const) : ('quarantine:spam' as const), reason };
+          if (!pending) return { outcome, envelope };
+          const bodyKey = newKey(mail.id);
+          await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending });
+          return { outcome, envelope, bodyKey };
+        }
+        case 'mark': {
+          const bodyKey = newKey(mail.id);
+          const header = `X-Gatehouse-Spam: yes; filter=${hit.filter}${hit.score !== undefined ? `; score=${hit.score}` : ''}; profile=${chosen.name}\r\n`;
+          await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending + header, subjectTag: chosen.profile.tag });
+          return { outcome: { kind: 'advance', note: `marked ${reason}` }, envelope, bodyKey };
+        }
+        case 'decline': {
+          if (!env.sender) {
+            ctx.log.warn(`declined without a report (null sender): ${reason}`, { mailId: mail.id });
+            return { outcome: { kind: 'finish', state: 'deleted', reason: `declined, no report to the null sender: ${reason}` }, envelope };
+          }
+          const original = await readOriginal(ctx.openBody(), { ret: env.ret, size: mail.size });
+          const failed = env.recipients.map((r) => ({ ...r, status: 'failed' as const, response: `550 5.7.1 Message declined by the spam filter (${hit.filter})` }));
+          const dsn = buildDsn({
+            hostname: d.hostname,
+            sender: env.sender,
+            recipients: env.recipients.map((r) => ({ address: r.address, orcpt: r.orcpt, action: 'failed', status: '5.7.1', reason: `declined by the spam filter (${hit.filter})` })),
+            arrivalDate: mail.receivedAt,
+            now: Date.now(),
+            original,
+            ret: env.ret,
+            envid: env.envid,
+            mailId: mail.id,
+          });
+          return { outcome: { kind: 'finish', state: 'bounced', reason: `declined: ${reason}` }, envelope: { ...envelope, recipients: failed }, generated: [dsn] };
+        }
+        case 'drop':
+          ctx.log.warn(`dropped by the spam filter: ${reason}`, { mailId: mail.id, sender: env.sender });
+          return { outcome: { kind: 'finish', state: 'deleted', reason: `dropped: ${reason}` }, envelope };
+      }
+      return { outcome: { kind: 'advance', note }, envelope };
+    },
+  };
+}
+
+function newKey(id: string): string {
+  return `${id}.s${Date.now().toString(36)}`;
+}

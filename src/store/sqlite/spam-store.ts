@@ -1,0 +1,179 @@
+// The spamfinder's state on SQLite: Bayes token counts, learned-mail digests and filter lists.
+// Token lookups read in chunks of 500 parameters; learning is one write-batcher job per call, so
+// a corpus import of thousands of mails costs a handful of commits.
+import type Database from 'better-sqlite3';
+import type { BayesCounts, BayesLesson, FilterListEntry, FilterListName, SpamStore } from '../store.ts';
+import type { WriteBatcher } from './write-batcher.ts';
+
+const CHUNK = 500;
+/** Learned-mail digests kept (oldest forgotten first): enough to catch re-learning of recent decisions. */
+const MAX_DIGESTS = 1_000_000;
+
+interface ListRow {
+  id: number;
+  list: FilterListName;
+  value: string;
+  owner: string;
+  comment: string | null;
+  created_at: number;
+  created_by: string;
+}
+
+const toEntry = (r: ListRow): FilterListEntry => ({
+  id: r.id,
+  list: r.list,
+  value: r.value,
+  owner: r.owner,
+  comment: r.comment,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+});
+
+export class SqliteSpamStore implements SpamStore {
+  private readonly st;
+  private readonly lookups = new Map<number, Database.Statement>();
+  private readonly fuzzyLookups = new Map<number, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writes: WriteBatcher,
+  ) {
+    this.st = {
+      totals: db.prepare('SELECT spam, ham FROM bayes_totals WHERE id = 1'),
+      addTotals: db.prepare('UPDATE bayes_totals SET spam = MAX(0, spam + ?), ham = MAX(0, ham + ?) WHERE id = 1'),
+      learned: db.prepare('SELECT class FROM bayes_messages WHERE digest = ?'),
+      remember: db.prepare('INSERT INTO bayes_messages (digest, class, at) VALUES (?, ?, ?) ON CONFLICT (digest) DO UPDATE SET class = excluded.class, at = excluded.at'),
+      add: db.prepare(
+        'INSERT INTO bayes_tokens (h, spam, ham, touched) VALUES (?, ?, ?, ?) ON CONFLICT (h) DO UPDATE SET spam = MAX(0, spam + excluded.spam), ham = MAX(0, ham + excluded.ham), touched = excluded.touched',
+      ),
+      tokenCount: db.prepare('SELECT COUNT(*) AS n FROM bayes_tokens'),
+      messageCount: db.prepare('SELECT COUNT(*) AS n FROM bayes_messages'),
+      prune: db.prepare('DELETE FROM bayes_tokens WHERE h IN (SELECT h FROM bayes_tokens ORDER BY touched LIMIT ?)'),
+      pruneDigests: db.prepare('DELETE FROM bayes_messages WHERE digest IN (SELECT digest FROM bayes_messages ORDER BY at LIMIT ?)'),
+      lists: db.prepare('SELECT * FROM filter_lists ORDER BY list, value'),
+      listsOf: db.prepare('SELECT * FROM filter_lists WHERE owner = ? ORDER BY list, value'),
+      findEntry: db.prepare('SELECT * FROM filter_lists WHERE owner = ? AND list = ? AND value = ?'),
+      insertEntry: db.prepare('INSERT INTO filter_lists (list, value, owner, comment, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)'),
+      getEntry: db.prepare('SELECT * FROM filter_lists WHERE id = ?'),
+      removeEntry: db.prepare('DELETE FROM filter_lists WHERE id = ?'),
+      printByDigest: db.prepare('SELECT id FROM fuzzy_prints WHERE digest = ?'),
+      insertPrint: db.prepare('INSERT INTO fuzzy_prints (digest, size, added_at) VALUES (?, ?, ?)'),
+      insertHash: db.prepare('INSERT INTO fuzzy_hashes (h, print) VALUES (?, ?)'),
+      printInfo: db.prepare('SELECT digest, size FROM fuzzy_prints WHERE id = ?'),
+      hit: db.prepare('UPDATE fuzzy_prints SET hits = hits + 1, last_hit = ? WHERE id = ?'),
+      printCount: db.prepare('SELECT COUNT(*) AS n FROM fuzzy_prints'),
+      prunePrints: db.prepare('DELETE FROM fuzzy_prints WHERE id IN (SELECT id FROM fuzzy_prints ORDER BY added_at LIMIT ?)'),
+    };
+  }
+
+  async bayesTotals(): Promise<BayesCounts> {
+    return { ...(this.st.totals.get() as BayesCounts) };
+  }
+
+  private lookup(n: number): Database.Statement {
+    let s = this.lookups.get(n);
+    if (!s) {
+      s = this.db.prepare(`SELECT h, spam, ham FROM bayes_tokens WHERE h IN (${new Array(n).fill('?').join(',')})`);
+      this.lookups.set(n, s);
+    }
+    return s;
+  }
+
+  async bayesTokens(tokens: number[]): Promise<Map<number, BayesCounts>> {
+    const out = new Map<number, BayesCounts>();
+    for (let i = 0; i < tokens.length; i += CHUNK) {
+      const part = tokens.slice(i, i + CHUNK);
+      for (const r of this.lookup(part.length).all(...part) as { h: number; spam: number; ham: number }[]) out.set(r.h, { spam: r.spam, ham: r.ham });
+    }
+    return out;
+  }
+
+  bayesLearn(lessons: BayesLesson[]): Promise<number> {
+    if (!lessons.length) return Promise.resolve(0);
+    return this.writes.run(() => {
+      const now = Date.now();
+      let changed = 0;
+      for (const l of lessons) {
+        const before = (this.st.learned.get(l.digest) as { class: string } | undefined)?.class;
+        if (before === l.class) continue;
+        const spam = l.class === 'spam' ? 1 : 0;
+        const ham = 1 - spam;
+        // Moving a mail to the other class takes its counts out of the old one.
+        const undo = before ? -1 : 0;
+        for (const h of new Set(l.tokens)) this.st.add.run(h, spam + undo * ham, ham + undo * spam, now);
+        this.st.addTotals.run(spam + undo * ham, ham + undo * spam);
+        this.st.remember.run(l.digest, l.class, now);
+        changed++;
+      }
+      return changed;
+    });
+  }
+
+  bayesPrune(maxTokens: number): Promise<number> {
+    return this.writes.run(() => {
+      const n = (this.st.tokenCount.get() as { n: number }).n;
+      const m = (this.st.messageCount.get() as { n: number }).n;
+      if (m > MAX_DIGESTS) this.st.pruneDigests.run(m - MAX_DIGESTS);
+      return n > maxTokens ? this.st.prune.run(n - maxTokens).changes : 0;
+    });
+  }
+
+  async bayesSize(): Promise<{ tokens: number; messages: number }> {
+    return { tokens: (this.st.tokenCount.get() as { n: number }).n, messages: (this.st.messageCount.get() as { n: number }).n };
+  }
+
+  fuzzyAdd(print: { digest: string; hashes: number[] }): Promise<boolean> {
+    return this.writes.run(() => {
+      if (this.st.printByDigest.get(print.digest)) return false;
+      const id = Number(this.st.insertPrint.run(print.digest, print.hashes.length, Date.now()).lastInsertRowid);
+      for (const h of new Set(print.hashes)) this.st.insertHash.run(h, id);
+      return true;
+    });
+  }
+
+  async fuzzyMatch(hashes: number[]): Promise<{ digest: string; shared: number; size: number } | null> {
+    if (!hashes.length) return null;
+    const n = Math.min(hashes.length, CHUNK);
+    let q = this.fuzzyLookups.get(n);
+    if (!q) {
+      q = this.db.prepare(`SELECT print, COUNT(*) AS shared FROM fuzzy_hashes WHERE h IN (${new Array(n).fill('?').join(',')}) GROUP BY print ORDER BY shared DESC LIMIT 1`);
+      this.fuzzyLookups.set(n, q);
+    }
+    const best = q.get(...hashes.slice(0, n)) as { print: number; shared: number } | undefined;
+    if (!best) return null;
+    const info = this.st.printInfo.get(best.print) as { digest: string; size: number } | undefined;
+    if (!info) return null;
+    void this.writes.run(() => this.st.hit.run(Date.now(), best.print)).catch(() => undefined);
+    return { digest: info.digest, shared: best.shared, size: info.size };
+  }
+
+  fuzzyPrune(max: number): Promise<number> {
+    return this.writes.run(() => {
+      const n = (this.st.printCount.get() as { n: number }).n;
+      return n > max ? this.st.prunePrints.run(n - max).changes : 0;
+    });
+  }
+
+  async fuzzyCount(): Promise<number> {
+    return (this.st.printCount.get() as { n: number }).n;
+  }
+
+  async listEntries(owner?: string): Promise<FilterListEntry[]> {
+    const rows = (owner === undefined ? this.st.lists.all() : this.st.listsOf.all(owner)) as ListRow[];
+    return rows.map(toEntry);
+  }
+
+  addListEntry(e: { list: FilterListName; value: string; owner?: string; comment?: string | null; createdBy: string }): Promise<FilterListEntry> {
+    const owner = e.owner ?? '';
+    return this.writes.run(() => {
+      const found = this.st.findEntry.get(owner, e.list, e.value) as ListRow | undefined;
+      if (found) return toEntry(found);
+      const id = Number(this.st.insertEntry.run(e.list, e.value, owner, e.comment ?? null, Date.now(), e.createdBy).lastInsertRowid);
+      return toEntry(this.st.getEntry.get(id) as ListRow);
+    }, true);
+  }
+
+  removeListEntry(id: number): Promise<boolean> {
+    return this.writes.run(() => this.st.removeEntry.run(id).changes > 0, true);
+  }
+}
