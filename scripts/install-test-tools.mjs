@@ -18,12 +18,12 @@ import { spawnSync } from 'node:child_process';
 const TOOLS = [
   { name: 'swaks', commands: ['swaks'], package: 'swaks', required: true, use: 'SMTP client for e2e tests' },
   { name: 'postfix', commands: ['smtp-sink', 'smtp-source', 'postfix'], package: 'postfix', required: true, use: 'smtp-sink next hop, smtp-source load' },
-  { name: 'openssl', commands: ['openssl'], package: 'openssl', required: true, use: 'test certificates, TLS probes' },
+  { name: 'openssl', commands: ['openssl'], package: 'openssl', required: true, use: 'test certificates, TLS probes, S/MIME interoperability (openssl cms)' },
   { name: 'clamav', commands: ['clamd'], package: 'clamav-daemon', required: true, use: 'virus scanning: the e2e tests start their own clamd' },
   { name: 'dovecot', commands: ['dovecot'], package: 'dovecot-pop3d', required: true, use: 'POP3 peer of pop3-proxy tests (started by the tests, never as a system service)' },
   { name: 'postgresql', commands: ['initdb', 'postgres'], package: 'postgresql', required: false, use: 'PostgreSQL store' },
   { name: 'chromium', commands: ['chromium'], package: 'chromium', required: false, use: 'web UI tests' },
-  { name: 'gnupg', commands: ['gpg'], package: 'gnupg', required: false, use: 'OpenPGP stage' },
+  { name: 'gnupg', commands: ['gpg'], package: 'gnupg', required: true, use: 'OpenPGP interoperability of the mail-sealer (GNUPGHOME in a temp dir per test)' },
 ];
 
 const args = process.argv.slice(2);

@@ -30,6 +30,7 @@ import { Metrics } from './services/system-manager/metrics.ts';
 import type { ApplianceControl } from './services/system-manager/control.ts';
 import type { Service } from './services/service.ts';
 import { loadOrCreateAdminToken } from './admin/admin-token.ts';
+import { createUserControl, ensureFirstAdmin } from './admin/auth/users.ts';
 
 export const VERSION = '0.1.0';
 
@@ -115,7 +116,7 @@ export class Appliance {
         }),
       });
       const compliance = new ComplianceLog(store.compliance, log.child('compliance-log'));
-      const depot = new MailDepot({ config, store: store.archive, recorder, log: log.child('mail-depot') });
+      const depot = new MailDepot({ config, store: store.archive, settings: store.settings, recorder, log: log.child('mail-depot') });
       const scanner = new VirusScanner({ config, log: log.child('virus-scanner') });
       scanner.enabled = () => supervisor.get('virus-scanner').enabled;
       const fuzzy = new FuzzyFilter({ config, store: store.spam, log: log.child('fuzzy-filter') });
@@ -151,7 +152,10 @@ export class Appliance {
         remoteSupport: support.control,
         spamfinder: spamfinder.control,
         sealer: sealer.control,
+        ...(store.users ? { users: createUserControl(store.users, compliance) } : {}),
       };
+      // First start: the first console admin, its password printed once (and left in dataDir).
+      if (store.users) await ensureFirstAdmin(store.users, config.dataDir, (line) => void process.stdout.write(line));
       await supervisor.boot();
       log.info(`gatehouse ${VERSION} ready`, { dataDir: config.dataDir, smtp: config.smtp.listen, admin: config.admin.listen });
       return new Appliance(config, store, engine, supervisor, control, log, services, unlock, logManager);

@@ -337,6 +337,8 @@ export interface ArchiveStore {
   search(q: ArchiveSearch): Promise<{ total: number; messages: ArchivedMessage[] }>;
   get(archiveId: string): Promise<ArchivedMessage | null>;
   entriesOf(archiveId: string): Promise<ArchiveEntry[]>;
+  /** Whether an arrival with this mail id (queue id, or an import's item id) is in the chain. */
+  hasArrival(mailId: string): Promise<boolean>;
   /** Chain entries in storage order after position `after`. */
   scanEntries(after: number, limit: number): Promise<StoredLink<ArchiveEntry>[]>;
   /** Messages in storage order after position `after`, with whether each has its index row. */
@@ -403,6 +405,12 @@ export interface SpamStore {
   /** Drops the oldest prints beyond `max`; returns how many went. */
   fuzzyPrune(max: number): Promise<number>;
   fuzzyCount(): Promise<number>;
+  /** CISS: is `sender` known to `recipient` (wrote to it before the expiry, or on its own allow list)? */
+  cissKnown(recipient: string, sender: string, now: number): Promise<boolean>;
+  /** CISS: remember that `recipient` (local) wrote to `sender`, until `until`. */
+  cissRemember(pairs: { recipient: string; sender: string }[], until: number): Promise<void>;
+  /** CISS: records a challenge to `sender` at `now` unless one was sent after `since`; true when this one may go. */
+  cissChallenge(sender: string, since: number, now: number): Promise<boolean>;
 }
 
 /** What a mail-sealer key is: an X.509 certificate (S/MIME) or an OpenPGP key. */
@@ -451,6 +459,29 @@ export interface KeyStore {
   remove(id: string): Promise<boolean>;
 }
 
+export type UserRole = 'admin' | 'auditor' | 'helpdesk' | 'user';
+
+/** A local console user; `passwordHash` is an scrypt hash from src/core/password.ts. */
+export interface StoredUser {
+  name: string;
+  role: UserRole;
+  email: string | null;
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Local users. Every write is durable before it resolves. */
+export interface UserStore {
+  /** By name, oldest first. */
+  list(): Promise<StoredUser[]>;
+  get(name: string): Promise<StoredUser | null>;
+  /** Adds a user; resolves false (and changes nothing) when the name is taken. */
+  add(u: Omit<StoredUser, 'createdAt' | 'updatedAt'>): Promise<boolean>;
+  setPassword(name: string, passwordHash: string): Promise<boolean>;
+  remove(name: string): Promise<boolean>;
+}
+
 export interface Store {
   queue: QueueStore;
   bodies: BodyStore;
@@ -461,5 +492,7 @@ export interface Store {
   pop3: Pop3UidlStore;
   spam: SpamStore;
   keys: KeyStore;
+  /** Console users; absent in stores that do not keep them. */
+  users?: UserStore;
   close(): Promise<void>;
 }

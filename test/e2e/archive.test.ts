@@ -9,7 +9,7 @@ import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { archiveTamper, complianceTamper } from '../../src/store/sqlite/tamper.ts';
 
@@ -148,6 +148,37 @@ test('a search exported as mbox holds the mail once, and the export is in the co
   assert.equal(zip.code, 2, 'a format that is not there is a usage error');
   const log = (await gw.api('GET', '/api/v1/compliance?category=export')).json.records;
   assert.deepEqual([log[0].action, log[0].subject, log[0].detail], ['archive.export', 'subject:harbour', { format: 'mbox', messages: 1 }]);
+});
+
+test('an mbox is imported through the CLI with progress and a summary; the broken mail is counted, not dropped', async () => {
+  const mbox = join(gw.dir, 'legacy.mbox');
+  writeFileSync(
+    mbox,
+    [
+      'From carol@old.test Fri Mar  1 09:00:00 2019',
+      'From: Carol <carol@old.test>',
+      'To: bob@example.test',
+      'Subject: Lighthouse lamp order 2019',
+      'Date: Fri, 01 Mar 2019 09:00:00 +0000',
+      '',
+      'Please order two lamps.',
+      '',
+      'From MAILER-DAEMON Fri Mar  1 09:00:00 2019',
+      'garbage without any header',
+      '',
+    ].join('\n'),
+  );
+  const r = await gw.cli(['archive', 'import', mbox]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /^import imp-[0-9a-f]+: mbox /m);
+  assert.match(r.stderr, /100% 2 mails/);
+  assert.match(r.stdout, /done: 2 mail\(s\) read from .*legacy\.mbox in \d+s — 2 archived, 0 already in the archive, 1 malformed/);
+  const found = await search('subject:lamp before:2020-01-01');
+  assert.equal(found.total, 1);
+  const again = await gw.cli(['archive', 'import', mbox]);
+  assert.match(again.stdout, /0 archived, 2 already in the archive/, 'importing twice stores nothing twice');
+  const log = (await gw.api('GET', '/api/v1/compliance?category=archive&limit=20')).json.records.map((x: { action: string }) => x.action);
+  assert.ok(log.includes('archive.import') && log.includes('archive.import.done'));
 });
 
 test('mail to the journal address is archived and not delivered', async () => {

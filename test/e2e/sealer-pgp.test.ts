@@ -180,3 +180,19 @@ test('an Autocrypt header is harvested, and its key encrypts the next mail out',
   const out = await gpg('carol', ['--decrypt'], armoredMessage(m.raw));
   assert.match(out.stdout, /thanks for your key/);
 });
+
+test('"[secure:passphrase]" in the Subject: the mail goes out passphrase-encrypted, gpg opens it with the passphrase', async () => {
+  const r = await outbound('paul@anywhere.test', '[secure:correct horse battery] the contract', 'signed copy attached\n');
+  assert.equal(r.code, 0, r.stdout);
+  const m = await arrived('the contract');
+  assert.doesNotMatch(m.raw, /correct horse|signed copy attached/, 'neither the passphrase nor the content travels in clear');
+  assert.match(m.headers['content-type']?.[0] ?? '', /multipart\/encrypted/);
+  const out = await gpg('bob', ['--passphrase', 'correct horse battery', '--decrypt'], armoredMessage(m.raw));
+  assert.match(out.stdout, /signed copy attached/);
+
+  const short = await outbound('paul@anywhere.test', '[secure:abc] too weak', 'must not go out\n');
+  const id = /queued as ([0-9a-z]{20})/.exec(short.stdout)![1];
+  const dsn = await waitFor(async () => (await sink.messages()).find((x) => x.sender === '' && x.raw.includes(id)), { timeoutMs: 20_000, what: 'the DSN' });
+  assert.match(dsn.raw, /shorter than 8 characters/);
+  assert.equal((await sink.messages()).filter((x) => x.raw.includes('must not go out') && x.sender !== '').length, 0);
+});

@@ -119,7 +119,7 @@ test('a mail signed by gatehouse verifies with openssl cms -verify against the b
 
 test('inbound mail that openssl encrypted to a local user (built-in CA certificate) arrives decrypted', async () => {
   await writeFile(f('in.txt'), 'Content-Type: text/plain; charset=us-ascii\r\n\r\nmeet me at noon\r\n');
-  await openssl(['smime', '-encrypt', '-aes256', '-in', f('in.txt'), '-out', f('in.eml'), '-from', 'bob@partner.test', '-to', 'alice@example.test', '-subject', 'encrypted for alice', f('alice.pem')]);
+  await openssl(['cms', '-encrypt', '-aes256', '-in', f('in.txt'), '-out', f('in.eml'), '-from', 'bob@partner.test', '-to', 'alice@example.test', '-subject', 'encrypted for alice', f('alice.pem')]);
   const r = await swaks({ server: gw.smtpAddress, from: 'bob@partner.test', to: 'alice@example.test', data: await readFile(f('in.eml')) });
   assert.equal(r.code, 0, r.stdout);
   const m = await arrived('encrypted for alice');

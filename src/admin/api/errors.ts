@@ -87,6 +87,11 @@ const CONTROL_ERRORS: Record<ControlErrorCode, ApiErrorSpec> = {
     title: 'Filter list entry not found',
     description: 'No allow- or block-list entry has that id; `GET /api/v1/spamfinder/lists` lists them.',
   },
+  REPORTS_NOT_CONFIGURED: {
+    status: 409,
+    title: 'Quarantine reports are off',
+    description: 'The config has `spamfinder.reports.enabled: false`; enable the reports (times, listen, url) and restart the gateway.',
+  },
   LIST_ENTRY_INVALID: {
     status: 400,
     title: 'Invalid filter list entry',
@@ -111,6 +116,21 @@ const CONTROL_ERRORS: Record<ControlErrorCode, ApiErrorSpec> = {
     status: 400,
     title: 'Invalid archive query',
     description: 'The search query breaks a rule of the query language (e.g. a date that is not YYYY-MM-DD, `has:` other than attachment, exclusions only); the detail names the term.',
+  },
+  IMPORT_SOURCE_INVALID: {
+    status: 400,
+    title: 'Import source cannot be read',
+    description: 'The path of an archive import must be an absolute path on the appliance to an mbox file, a folder of .eml files or a Maildir that the gateway can read.',
+  },
+  IMPORT_NOT_FOUND: {
+    status: 404,
+    title: 'Import job not found',
+    description: 'No archive import job has that id; `GET /api/v1/archive/imports` lists them.',
+  },
+  IMPORT_RUNNING: {
+    status: 409,
+    title: 'Import job cannot be resumed',
+    description: 'The import job is running or already done; only an interrupted or failed job can be resumed.',
   },
   ARCHIVE_INTEGRITY_FAILED: {
     status: 500,
@@ -154,7 +174,7 @@ const HTTP_ERRORS = {
   FORBIDDEN: {
     status: 403,
     title: 'Not allowed',
-    description: 'The token is valid but its role may not do this (reserved for the admin, auditor and user roles).',
+    description: 'The caller is logged in but its role (admin, auditor, helpdesk, user) may not do this.',
   },
   NOT_FOUND: {
     status: 404,
@@ -180,6 +200,41 @@ const HTTP_ERRORS = {
     status: 415,
     title: 'Unsupported media type',
     description: 'Request bodies must be `application/json`.',
+  },
+  CSRF_FAILED: {
+    status: 403,
+    title: 'CSRF token missing or wrong',
+    description: 'A request that changes something and is made with the console session cookie must send the session\'s CSRF token (from `POST /api/v1/session`) in the `X-CSRF-Token` header.',
+  },
+  LOGIN_FAILED: {
+    status: 401,
+    title: 'Login failed',
+    description: 'The user name or the password is wrong.',
+  },
+  LOGIN_RATE_LIMITED: {
+    status: 429,
+    title: 'Too many failed logins',
+    description: 'Too many failed logins from this address or for this user name; wait (the `retry-after` header says how many seconds) and try again.',
+  },
+  USER_EXISTS: {
+    status: 409,
+    title: 'User exists',
+    description: 'A user with that name exists already; user names are unique.',
+  },
+  USER_NOT_FOUND: {
+    status: 404,
+    title: 'User not found',
+    description: 'No console user has that name; `GET /api/v1/users` lists them.',
+  },
+  USER_LAST_ADMIN: {
+    status: 409,
+    title: 'Last admin',
+    description: 'The appliance must keep at least one user with the admin role.',
+  },
+  USER_INVALID: {
+    status: 400,
+    title: 'Invalid user',
+    description: 'The user name, role or password does not meet the rules; the detail says which.',
   },
   INTERNAL: {
     status: 500,

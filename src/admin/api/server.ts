@@ -22,6 +22,13 @@ import { registerSpamfinderRoutes } from './routes/spamfinder.ts';
 import { registerComplianceRoutes } from './routes/compliance.ts';
 import { registerArchiveRoutes } from './routes/archive.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
+import { registerSessionRoutes } from './routes/session.ts';
+import { registerUserRoutes } from './routes/users.ts';
+import { consoleFallback, isConsolePath, registerConsole } from './console.ts';
+import { SESSION_COOKIE, SessionManager, readCookie, type SessionOptions } from '../auth/sessions.ts';
+import { LoginLimiter, DEFAULT_LOGIN_LIMITS, type LoginLimits } from '../auth/login-limiter.ts';
+import { roleMayCall } from '../auth/access.ts';
+import { UserError } from '../auth/users.ts';
 
 export interface AdminServerOptions {
   control: ApplianceControl;
@@ -29,6 +36,11 @@ export interface AdminServerOptions {
   /** "host:port", as `admin.listen` in the config; port 0 picks a free port. */
   listen: string;
   log?: Logger;
+  /** Console session lifetimes (defaults: 30 min idle, 12 h at most). */
+  sessions?: SessionOptions;
+  loginLimits?: LoginLimits;
+  /** Serve the web console from web/dist (default true; nothing is served without a build). */
+  console?: boolean;
 }
 
 export interface AdminServer {
@@ -39,7 +51,8 @@ export interface AdminServer {
 }
 
 /** "METHOD url-pattern" of the routes that need no token. */
-const PUBLIC_ROUTES = new Set([`GET ${HEALTH_ROUTE}`, `HEAD ${HEALTH_ROUTE}`]);
+const PUBLIC_ROUTES = new Set([`GET ${HEALTH_ROUTE}`, `HEAD ${HEALTH_ROUTE}`, 'POST /api/v1/session', 'DELETE /api/v1/session']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const BODY_LIMIT = 64 * 1024;
 
@@ -76,19 +89,42 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
 
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
 
+  const sessions = new SessionManager(opts.sessions);
+  const limiter = new LoginLimiter(opts.loginLimits ?? DEFAULT_LOGIN_LIMITS);
+
+  // Who is calling: the bearer token (the CLI; it acts as admin) or a console session cookie
+  // (its CSRF token is required on every request that is not a read); then the role decides.
   app.addHook('onRequest', async (req, reply) => {
-    if (PUBLIC_ROUTES.has(`${req.method} ${req.routeOptions.url}`)) return;
-    if (tokenMatches(req.headers.authorization, expected)) return;
-    log?.warn('admin API: request without a valid token', { method: req.method, url: req.url, ip: req.ip });
-    reply.header('www-authenticate', 'Bearer realm="gatehouse"');
-    return sendProblem(reply, 'UNAUTHORIZED', req.headers.authorization ? 'the bearer token is wrong' : 'a bearer token is required');
+    const path = req.url.split('?')[0];
+    if (PUBLIC_ROUTES.has(`${req.method} ${req.routeOptions.url}`) || isConsolePath(path)) return;
+    if (req.headers.authorization !== undefined) {
+      if (tokenMatches(req.headers.authorization, expected)) return;
+      log?.warn('admin API: request without a valid token', { method: req.method, url: req.url, ip: req.ip });
+      reply.header('www-authenticate', 'Bearer realm="gatehouse"');
+      return sendProblem(reply, 'UNAUTHORIZED', 'the bearer token is wrong');
+    }
+    const session = sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (!session) {
+      reply.header('www-authenticate', 'Bearer realm="gatehouse"');
+      return sendProblem(reply, 'UNAUTHORIZED', 'a bearer token or a console login is required');
+    }
+    if (!SAFE_METHODS.has(req.method) && !SessionManager.csrfMatches(session, req.headers['x-csrf-token'])) {
+      log?.warn('admin API: session request without the CSRF token', { method: req.method, url: req.url, user: session.user });
+      return sendProblem(reply, 'CSRF_FAILED', 'the X-CSRF-Token header is missing or wrong');
+    }
+    if (!roleMayCall(session.role, req.method, path)) return sendProblem(reply, 'FORBIDDEN', `the role ${session.role} may not ${req.method} ${path}`);
+    (req as typeof req & { actor?: string }).actor = session.user;
   });
 
   app.addHook('onResponse', async (req, reply) => {
     log?.debug('admin API request', { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
 
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  const consoleServed = opts.console !== false && registerConsole(app);
+  app.setNotFoundHandler((req, reply) => {
+    if (consoleFallback(req, reply, consoleServed)) return reply;
+    return sendProblem(reply, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const { code, detail } = classify(err);
@@ -110,6 +146,8 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
     registerComplianceRoutes(api, control);
     registerArchiveRoutes(api, control);
     registerKeyRoutes(api, control);
+    registerSessionRoutes(api, { control, sessions, limiter });
+    if (control.users) registerUserRoutes(api, control.users, sessions);
     registerMetricsRoute(api, control);
     api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   });
@@ -160,6 +198,7 @@ function sendProblem(reply: FastifyReply, code: ApiErrorCode, detail: string): F
 function classify(err: FastifyError): { code: ApiErrorCode; detail: string } {
   if (err instanceof ControlError) return { code: err.code, detail: err.message };
   if (err instanceof ApiError) return { code: err.code, detail: err.message };
+  if (err instanceof UserError) return { code: err.code, detail: err.message };
   if (err.validation) return { code: 'VALIDATION', detail: validationDetail(err) };
   // Fastify's own client errors (bad JSON, empty body, wrong content type, too large) carry a
   // 4xx statusCode and a message meant for the client.

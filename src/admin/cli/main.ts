@@ -20,6 +20,7 @@ import { registerHashPasswordCommand } from './commands/hash-password.ts';
 import { registerComplianceCommands } from './commands/compliance.ts';
 import { registerArchiveCommands } from './commands/archive.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerUserCommands } from './commands/users.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -76,6 +77,7 @@ export async function runCli(argv: string[], hooks: CliHooks = {}): Promise<numb
   registerComplianceCommands(program, ctx);
   registerArchiveCommands(program, ctx);
   registerKeyCommands(program, ctx);
+  registerUserCommands(program, ctx);
 
   try {
     await program.parseAsync(argv);

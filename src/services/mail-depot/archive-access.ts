@@ -10,6 +10,8 @@ import { parseQuery, ArchiveQueryError } from './query.ts';
 import { asIntegrityError, unseal } from './sealed-blob.ts';
 import { verifyArchive, type ArchiveVerifyReport } from './archive-verify.ts';
 import { mboxStream } from './mbox-export.ts';
+import type { ArchiveImports, ImportJob } from './import-job.ts';
+import type { ImportFormat } from './import-sources.ts';
 
 export const ARCHIVE_PAGE_SIZE = 50;
 const EXPORT_PAGE = 1000;
@@ -53,6 +55,13 @@ export interface ArchiveControl {
   get(id: string, actor: string): Promise<ArchiveMessageView>;
   raw(id: string, actor: string): Promise<ArchiveRaw>;
   verify(actor: string): Promise<ArchiveVerifyReport>;
+  /** Bulk imports (mbox, .eml folder, Maildir) running as jobs. */
+  imports: {
+    start(path: string, format: ImportFormat | undefined, actor: string): Promise<ImportJob>;
+    resume(id: string, actor: string): Promise<ImportJob>;
+    get(id: string): Promise<ImportJob>;
+    list(): Promise<ImportJob[]>;
+  };
 }
 
 export interface ArchiveAccessDeps {
@@ -62,6 +71,7 @@ export interface ArchiveAccessDeps {
   keys: () => (id: string) => Buffer | undefined;
   limits: ExtractLimits;
   enabled: boolean;
+  imports: ArchiveImports;
 }
 
 export function createArchiveAccess(d: ArchiveAccessDeps): ArchiveControl {
@@ -166,6 +176,13 @@ export function createArchiveAccess(d: ArchiveAccessDeps): ArchiveControl {
         },
       });
       return { total: ids.length, format, body };
+    },
+
+    imports: {
+      start: (path, format, actor) => (enabled(), d.imports.start(path, format, actor)),
+      resume: (id, actor) => (enabled(), d.imports.resume(id, actor)),
+      get: (id) => d.imports.get(id),
+      list: () => d.imports.list(),
     },
 
     async verify(actor) {

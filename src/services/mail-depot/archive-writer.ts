@@ -42,6 +42,8 @@ export interface Archived {
   size: number;
   storedSize: number;
   partial: string | null;
+  /** No header could be read, or the parser failed: archived as it is, but worth counting. */
+  malformed: boolean;
 }
 
 function message(id: string, contentHash: string, size: number, storedSize: number, x: Extract, a: Arrival, deps: ArchiveDeps): Omit<NewArchivedMessage, 'blob'> {
@@ -148,5 +150,6 @@ export async function archiveMail(a: Arrival, deps: ArchiveDeps, signal?: AbortS
       return { ...e, hash: archiveEntryHash(e) };
     },
   });
-  return { archiveId: entry.archiveId, entry, deduplicated, size, storedSize, partial: x.partial };
+  const malformed = x.headers.length === 0 || /parse error/.test(x.partial ?? '');
+  return { archiveId: entry.archiveId, entry, deduplicated, size, storedSize, partial: x.partial, malformed };
 }

@@ -16,6 +16,7 @@ import { ComplianceLog } from '../compliance-log/index.ts';
 import { loadOrCreateArchiveKey, type ArchiveKey } from './archive-key.ts';
 import { archiveMail, type ArchiveDeps } from './archive-writer.ts';
 import { createArchiveAccess, type ArchiveControl } from './archive-access.ts';
+import { ArchiveImports } from './import-job.ts';
 import { verifyArchive } from './archive-verify.ts';
 import { receivedHeader } from '../smtp-receiver/received-header.ts';
 import { ControlError } from '../system-manager/control.ts';
@@ -39,7 +40,8 @@ async function withArchive(fn: (c: Ctx) => Promise<void>) {
     const deps: ArchiveDeps = { store: store.archive, key, compression: 'brotli', limits };
     const compliance = new ComplianceLog(store.compliance, createLogger('test', []));
     const keys = (id: string) => (id === key.id ? key.key : undefined);
-    const access = createArchiveAccess({ store: store.archive, compliance, keys: () => keys, limits, enabled: true });
+    const imports = new ArchiveImports({ settings: store.settings, archive: () => deps, compliance, log: createLogger('test', []) });
+    const access = createArchiveAccess({ store: store.archive, compliance, keys: () => keys, limits, enabled: true, imports });
     await fn({ dir, store, key, deps, access, compliance, keys });
   } finally {
     await store.close();

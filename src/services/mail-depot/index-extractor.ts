@@ -32,6 +32,9 @@ export interface Extract {
   partial: string | null;
 }
 
+/** Kept of a mail's start in case it has no header to parse. */
+const RAW_TEXT = 64 * 1024;
+
 const TEXT_ATTACHMENT = /^(text\/|application\/(json|xml|csv)|message\/(rfc822|delivery-status))/;
 
 function addresses(v: unknown): string {
@@ -86,6 +89,9 @@ export class IndexExtractor {
   });
   private fed = 0;
   private stopped = false;
+  /** The start of the mail as it came: the text of a mail without a readable header. */
+  private readonly head: Buffer[] = [];
+  private headLen = 0;
   private failed: string | null = null;
   private readonly out: Extract = {
     from: '',
@@ -116,10 +122,13 @@ export class IndexExtractor {
       this.out.messageId = clip(typeof mid === 'string' ? mid : '', 1000);
     });
     p.on('headerLines', (lines: { key: string; line: string }[]) => {
-      this.out.headers = lines.slice(0, 200).map((l) => {
-        const i = l.line.indexOf(':');
-        return [l.line.slice(0, i).trim(), clip(l.line.slice(i + 1).replace(/\r?\n[ \t]+/g, ' ').trim(), 4000)];
-      });
+      this.out.headers = lines
+        .filter((l) => /^[!-9;-~]+[ \t]*:/.test(l.line))
+        .slice(0, 200)
+        .map((l) => {
+          const i = l.line.indexOf(':');
+          return [l.line.slice(0, i).trim(), clip(l.line.slice(i + 1).replace(/\r?\n[ \t]+/g, ' ').trim(), 4000)];
+        });
     });
     p.on('data', (d: AttachmentStream | MessageText) => {
       if (d.type === 'text') {
@@ -176,6 +185,11 @@ export class IndexExtractor {
     }
     const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
     this.fed += part.length;
+    const keep = Math.min(RAW_TEXT, this.limits.maxTextBytes) - this.headLen;
+    if (keep > 0) {
+      this.head.push(part.subarray(0, keep));
+      this.headLen += Math.min(keep, part.length);
+    }
     try {
       await feed(this.parser, part);
     } catch (err) {
@@ -196,6 +210,10 @@ export class IndexExtractor {
     if (timedOut) {
       this.failed ??= `parsing took longer than ${this.limits.deadlineMs} ms`;
       this.parser.destroy();
+    }
+    if (!this.out.headers.length && !this.out.text) {
+      // Not a mail as mailparser sees one (no header): index what it says as text.
+      this.out.text = Buffer.concat(this.head).toString('utf8');
     }
     const reasons = [this.stopped ? `only the first ${this.limits.maxParseBytes} bytes were parsed` : null, this.failed].filter(Boolean);
     this.out.partial = reasons.length ? reasons.join('; ') : null;

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../../config/schema.ts';
 import type { Stage } from '../../flow/stage.ts';
-import type { ArchiveStore } from '../../store/store.ts';
+import type { ArchiveStore, SettingsStore } from '../../store/store.ts';
+import { ArchiveImports } from './import-job.ts';
 import type { ComplianceRecorder } from '../compliance-log/recorder.ts';
 import type { Logger } from '../log-manager/logger.ts';
 import type { Service } from '../service.ts';
@@ -20,6 +21,7 @@ import { ArchivePolicies } from './policies.ts';
 export interface MailDepotDeps {
   config: Config;
   store: ArchiveStore;
+  settings: SettingsStore;
   recorder: ComplianceRecorder;
   log: Logger;
 }
@@ -33,6 +35,7 @@ export class MailDepot implements Service {
   readonly mailHandling = true;
   readonly stages: Stage[];
   readonly access: ArchiveControl;
+  readonly imports: ArchiveImports;
   private key: ArchiveKey | null = null;
   private readonly limits: ExtractLimits;
 
@@ -46,7 +49,15 @@ export class MailDepot implements Service {
         archive: () => this.archiveDeps(),
       }),
     ];
-    this.access = createArchiveAccess({ store: d.store, compliance: d.recorder, keys: () => this.keys(), limits: this.limits, enabled: a.enabled });
+    this.imports = new ArchiveImports({ settings: d.settings, archive: () => this.archiveDeps(), compliance: d.recorder, log: d.log });
+    this.access = createArchiveAccess({
+      store: d.store,
+      compliance: d.recorder,
+      keys: () => this.keys(),
+      limits: this.limits,
+      enabled: a.enabled,
+      imports: this.imports,
+    });
   }
 
   configured(): boolean {
@@ -69,9 +80,13 @@ export class MailDepot implements Service {
     this.key = k;
     const swept = await this.d.store.sweep();
     if (swept) this.d.log.warn(`removed ${swept} unfinished archive file(s) left by an unclean stop`);
+    await this.imports.markInterrupted();
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.imports.stopAll();
+    this.key = null;
+  }
 
   private archiveDeps(): ArchiveDeps {
     if (!this.key) throw new Error('the archive key is not loaded (mail-depot is not running)');

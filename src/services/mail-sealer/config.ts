@@ -2,6 +2,20 @@
 // match wins), what seal-in does with encrypted and signed mail, the S/MIME algorithms and the
 // built-in CA. Policies set through the API replace the config's list until they are reset.
 import { z } from 'zod';
+import { parseDuration } from '../../config/duration.ts';
+
+const duration = (dflt: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(dflt)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use seconds or e.g. "30s", "15m", "4h")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 const pattern = z.string().min(1).max(320);
 const patterns = z.union([pattern, z.array(pattern)]).transform((v) => (Array.isArray(v) ? v : [v]));
@@ -51,6 +65,32 @@ export const sealerConfigSchema = z.strictObject({
       cipher: z.enum(['aes-256-cbc', 'aes-256-gcm']).default('aes-256-cbc'),
       /** Key transport: RSA PKCS#1 v1.5 (every client) or RSAES-OAEP with SHA-256. */
       keyTransport: z.enum(['rsa-pkcs1', 'rsa-oaep']).default('rsa-pkcs1'),
+    })
+    .prefault({}),
+  /**
+   * Passphrase encryption on request: a local sender writes "[KEYWORD:passphrase]" in the Subject
+   * (e.g. "[secure:correct horse battery]"); the keyword is removed and the mail goes out as an
+   * OpenPGP message that opens with that passphrase (gpg --decrypt), whatever the policies say.
+   */
+  passphrase: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      keyword: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{2,32}$/, { message: 'letters, digits, "-" and "_" (2 to 32)' })
+        .default('secure'),
+      /** Shorter passphrases are refused: the mail bounces instead of going out weakly protected. */
+      minLength: z.number().int().min(4).max(256).default(8),
+    })
+    .prefault({}),
+  /** Revocation checks: CRLs fetched from the certificates' distribution points. */
+  crl: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Deadline of one CRL download; past it the status is "unknown" (accepted, and logged). */
+      timeout: duration('10s'),
+      /** A list is fetched again after its nextUpdate, and at the latest after this long. */
+      maxAge: duration('24h'),
     })
     .prefault({}),
   ca: z

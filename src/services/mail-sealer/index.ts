@@ -12,6 +12,7 @@ import type { SealerPolicy } from './config.ts';
 import { asControl, parsePolicies, type PolicySet, type SealerControl } from './control.ts';
 import { KeyVault } from './keys/key-vault.ts';
 import { Keyring } from './keys/keyring.ts';
+import { RevocationChecker } from './keys/revocation.ts';
 import { SealerPolicies } from './policy.ts';
 import { createSealInStage } from './seal-in.ts';
 import { createSealOutStage } from './seal-out.ts';
@@ -59,6 +60,7 @@ export class MailSealer implements Service {
   private open(): Promise<Keyring> {
     this.opened ??= (async () => {
       const { vault, created } = await KeyVault.open(this.d.config.dataDir);
+      const crl = this.d.config.sealer.crl;
       if (created) this.d.log.info('sealer key file created', { file: 'keys/sealer.key' });
       const keyring = new Keyring({
         store: this.d.keys,
@@ -68,6 +70,7 @@ export class MailSealer implements Service {
         recorder: this.d.recorder,
         log: this.d.log,
         onChange: () => void this.refreshCount(),
+        revocation: crl.enabled ? new RevocationChecker({ timeoutMs: crl.timeout, maxAgeMs: crl.maxAge, log: this.d.log }) : undefined,
       });
       await keyring.ensureCa();
       this.keyring = keyring;

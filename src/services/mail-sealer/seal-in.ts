@@ -4,7 +4,6 @@
 // are removed, so a sender cannot forge a verdict. Mail that is neither encrypted nor signed is
 // only read as far as its header. A corrupt or undecryptable mail is delivered as it came with a
 // header saying why, or held, as the policy says; it is never dropped.
-import type { Readable } from 'node:stream';
 import type { StageResult } from '../../core/mail.ts';
 import type { Stage, StageContext } from '../../flow/stage.ts';
 import type { ClaimedMail } from '../../store/store.ts';
@@ -18,12 +17,12 @@ import { checkSignedData } from './smime/cms-signed.ts';
 import { openEnvelopedData } from './smime/cms-enveloped.ts';
 import { cmsOf, signedParts, smimeKind } from './smime/smime-mime.ts';
 import { writeBody } from './write-body.ts';
+import { readHead } from './mime/read-head.ts';
 import type * as openpgp from 'openpgp';
 
 export const SIGNATURE_HEADER = 'X-Gatehouse-Signature';
 export const DECRYPTION_HEADER = 'X-Gatehouse-Decryption';
 const OWN_HEADERS = [SIGNATURE_HEADER, DECRYPTION_HEADER];
-const HEAD_LIMIT = 256 * 1024;
 
 export interface SealInDeps {
   keyring: () => Keyring;
@@ -36,22 +35,6 @@ export interface SignatureVerdict {
   method: 'smime' | 'pgp';
   signer: string | null;
   reason: string | null;
-}
-
-/** The header block of a body (up to HEAD_LIMIT), without reading the rest. */
-async function readHead(stream: Readable): Promise<string> {
-  let buf = Buffer.alloc(0);
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end >= 0) return buf.subarray(0, end + 2).toString('latin1');
-      if (buf.length > HEAD_LIMIT) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return buf.subarray(0, HEAD_LIMIT).toString('latin1');
 }
 
 const quote = (s: string) => `"${s.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, "'").slice(0, 300)}"`;
@@ -91,6 +74,7 @@ export function createSealInStage(deps: SealInDeps): Stage {
     const trust = await kr().trustOf(check.signer!, check.certificates);
     if (harvest && from && check.signer!.addresses.includes(from)) await kr().harvestCertificate(check.signer!, trust.trusted);
     if (from && !check.signer!.addresses.includes(from)) return { status: 'unknown', method: 'smime', signer, reason: `the signer's certificate is not for the sender ${from}` };
+    if (trust.revoked) return { status: 'invalid', method: 'smime', signer, reason: trust.reason };
     return trust.trusted ? { status: 'valid', method: 'smime', signer, reason: null } : { status: 'unknown', method: 'smime', signer, reason: trust.reason };
   }
 
@@ -185,8 +169,8 @@ export function createSealInStage(deps: SealInDeps): Stage {
     if (kind === 'enveloped' || kind === 'encrypted') {
       const method = kind === 'enveloped' ? 'smime' : 'pgp';
       if (!decrypt) {
-        extra.push(field(DECRYPTION_HEADER, `skipped; method=${method}; reason=${quote(policy?.passEncrypted ? `policy "${policy.name}" passes encrypted mail untouched` : 'decryption is switched off')}`));
-        notes.push(`${method} encrypted: passed untouched`);
+        // Untouched means byte for byte: the decision is in message tracking, not in a header.
+        notes.push(`${method} encrypted: passed untouched (${policy?.passEncrypted ? `policy "${policy.name}"` : 'decryption switched off'})`);
       } else {
         try {
           if (method === 'smime') {

@@ -2,6 +2,7 @@
 // treatment of the first policy that matches it; recipients with the same treatment share one
 // body, the others are split off into their own mails (straight to deliver). A recipient that a
 // "force" policy cannot serve fails with a DSN to the sender: it never gets the mail in clear.
+// A local sender's "[secure:passphrase]" in the Subject overrides the policies for the mail.
 import type { Envelope, GeneratedMail, Recipient, StageResult } from '../../core/mail.ts';
 import type { Stage, StageContext } from '../../flow/stage.ts';
 import type { ClaimedMail } from '../../store/store.ts';
@@ -9,11 +10,13 @@ import { buildDsn, type DsnRecipient } from '../smtp-sender/dsn.ts';
 import { readOriginal } from '../smtp-sender/original.ts';
 import type { SealerConfig, SealerPolicy } from './config.ts';
 import type { Keyring, SmimeIdentity } from './keys/keyring.ts';
-import { addressIn, assemble, headerValue, parseEntity, serialize, splitForSealing, type Entity } from './mime/entity.ts';
+import { addressIn, assemble, field, headerValue, parseEntity, parseHeaders, serialize, splitForSealing, type Entity } from './mime/entity.ts';
+import { readHead } from './mime/read-head.ts';
+import { passphraseRequest, type PassphraseRequest } from './passphrase-request.ts';
 import { make7bit } from './mime/seven-bit.ts';
-import { pgpEncrypt, pgpSign } from './pgp/pgp-mime.ts';
+import { pgpEncrypt, pgpKind, pgpSign } from './pgp/pgp-mime.ts';
 import type { SealerPolicies } from './policy.ts';
-import { smimeEncrypt, smimeSign } from './smime/smime-mime.ts';
+import { smimeEncrypt, smimeKind, smimeSign } from './smime/smime-mime.ts';
 import { writeBody } from './write-body.ts';
 import type * as openpgp from 'openpgp';
 
@@ -66,10 +69,24 @@ class SenderIdentities {
   }
 }
 
-async function planFor(r: Recipient, policy: SealerPolicy | null, calendar: boolean, keyring: Keyring, ids: SenderIdentities): Promise<Plan> {
+/** What the sender's own client did already (end-to-end): never sealed a second time. */
+interface AlreadySealed {
+  encrypted: boolean;
+  signed: boolean;
+}
+
+function alreadySealed(msg: Entity): AlreadySealed {
+  const s = smimeKind(msg);
+  const p = pgpKind(msg);
+  return { encrypted: s === 'enveloped' || p === 'encrypted', signed: s === 'signed-multipart' || s === 'signed-opaque' || p === 'signed' };
+}
+
+async function planFor(r: Recipient, policy: SealerPolicy | null, calendar: boolean, already: AlreadySealed, keyring: Keyring, ids: SenderIdentities): Promise<Plan> {
   const plan: Plan = { recipient: r, policy, sign: null, encrypt: null };
   if (!policy) return plan;
   if (calendar && policy.excludeCalendar) return { ...plan, remark: 'calendar invitation: not sealed' };
+  // Encrypted by the sender satisfies any policy; wrapping it again would only hide it from them.
+  if (already.encrypted) return { ...plan, remark: 'encrypted by the sender already' };
   const methods: Method[] = policy.method === 'auto' ? ['smime', 'pgp'] : policy.method === 'portal' ? [] : [policy.method];
   if (policy.encrypt !== 'never') {
     for (const m of methods) {
@@ -98,7 +115,8 @@ async function planFor(r: Recipient, policy: SealerPolicy | null, calendar: bool
       plan.remark = `no ${what} key: sent unencrypted`;
     }
   }
-  if (policy.sign !== 'never') {
+  if (policy.sign !== 'never' && already.signed) plan.remark = [plan.remark, 'signed by the sender already'].filter(Boolean).join('; ');
+  else if (policy.sign !== 'never') {
     const allowed: Method[] = policy.method === 'smime' || policy.method === 'pgp' ? [policy.method] : ['smime', 'pgp'];
     const order = plan.encrypt ? [plan.encrypt, ...allowed.filter((m) => m !== plan.encrypt)].filter((m) => allowed.includes(m)) : allowed;
     for (const m of order) {
@@ -154,6 +172,12 @@ export function createSealOutStage(deps: SealOutDeps): Stage {
     const env = mail.envelope;
     const policies = deps.policies();
     const waiting = env.recipients.filter((r) => r.status === 'pending' || r.status === 'deferred');
+    const pp = deps.config().passphrase;
+    if (pp.enabled && env.direction !== 'inbound') {
+      const subject = headerValue(parseHeaders(await readHead(ctx.openBody())), 'subject');
+      const request = passphraseRequest(subject, pp.keyword);
+      if (request) return withPassphrase(mail, ctx, waiting, request);
+    }
     const matched = waiting.map((r) => ({ r, p: policies.forRecipient(env.direction, env.sender, r.address) }));
     if (matched.every(({ p }) => !p || (p.sign === 'never' && p.encrypt === 'never'))) {
       return { outcome: { kind: 'advance', note: matched.some(({ p }) => p) ? `policy "${matched.find(({ p }) => p)!.p!.name}": neither sign nor encrypt` : 'no sealing policy matched' } };
@@ -161,10 +185,11 @@ export function createSealOutStage(deps: SealOutDeps): Stage {
     const raw = await ctx.readBody();
     const msg = parseEntity(raw);
     const calendar = hasCalendar(raw);
+    const already = alreadySealed(msg);
     const keyring = deps.keyring();
     const ids = new SenderIdentities(keyring, addressIn(headerValue(msg.headers, 'from')) ?? env.sender.toLowerCase());
     const plans: Plan[] = [];
-    for (const { r, p } of matched) plans.push(await planFor(r, p, calendar, keyring, ids));
+    for (const { r, p } of matched) plans.push(await planFor(r, p, calendar, already, keyring, ids));
 
     const envelope: Envelope = structuredClone(env);
     const byAddress = new Map(envelope.recipients.map((r) => [r.address, r]));
@@ -209,6 +234,25 @@ export function createSealOutStage(deps: SealOutDeps): Stage {
     let bodyKey: string | undefined;
     if (first[0].sign || first[0].encrypt) bodyKey = await writeBody(ctx.bodies, mail.id, await seal(msg, first, ids, deps.config()));
     return { outcome: { kind: 'advance', note: notes.join('; ') }, envelope, bodyKey, generated };
+  }
+
+  /** Every waiting recipient gets the mail encrypted to the passphrase (or, too short, a bounce). */
+  async function withPassphrase(mail: ClaimedMail, ctx: StageContext, waiting: Recipient[], request: PassphraseRequest): Promise<StageResult> {
+    const min = deps.config().passphrase.minLength;
+    const envelope: Envelope = structuredClone(mail.envelope);
+    if (request.passphrase.length < min) {
+      const failure = `the passphrase asked for in the Subject is shorter than ${min} characters; the mail was not sent`;
+      const failed: Plan[] = waiting.map((r) => ({ recipient: r, policy: null, sign: null, encrypt: null, failure }));
+      for (const r of envelope.recipients) if (waiting.some((w) => w.address === r.address)) Object.assign(r, { status: 'failed', response: `550 5.7.5 ${failure}` });
+      const dsn = await bounceFor(mail, envelope, failed, ctx);
+      return { outcome: { kind: 'finish', state: 'bounced', reason: failure }, envelope, generated: dsn ? [dsn] : [] };
+    }
+    const msg = parseEntity(await ctx.readBody());
+    const { outer, inner } = splitForSealing(msg);
+    const headers = outer.map((h) => (h.name.toLowerCase() === 'subject' ? field(h.name, request.subject) : h));
+    const sealed = assemble(headers, await pgpEncrypt(inner, { passphrase: request.passphrase }, null));
+    const bodyKey = await writeBody(ctx.bodies, mail.id, sealed);
+    return { outcome: { kind: 'advance', note: `passphrase encryption asked for in the Subject: OpenPGP (passphrase) for ${waiting.length} recipient(s)` }, bodyKey };
   }
 
   async function bounceFor(mail: ClaimedMail, envelope: Envelope, failures: Plan[], ctx: StageContext): Promise<GeneratedMail | null> {

@@ -115,6 +115,38 @@ export const srcSchema = z
   })
   .prefault({});
 
+/** The HTTP server for signed user links (quarantine release, CISS confirmation); not the admin API. */
+export const linksSchema = z
+  .strictObject({
+    listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be "host:port"').default('0.0.0.0:8026'),
+    /** Base URL of that server as users and senders reach it; default http://<hostname>:<port of listen>. */
+    url: z.string().url().optional(),
+  })
+  .prefault({});
+
+/** Quarantine reports mailed to local recipients, with release links. */
+export const reportsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Times of day (UTC, "HH:MM") at which reports go out. */
+    times: z.array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use "HH:MM" (UTC)')).min(1).default(['08:00']),
+    /** How long a release link works. */
+    linkTtl: duration('14d'),
+  })
+  .prefault({});
+
+/** CISS (challenge-response), for the recipients whose profile has `ciss: true`. */
+export const cissSchema = z
+  .strictObject({
+    /** Recipients of outgoing mail are known senders for this long. */
+    knownFor: duration('180d'),
+    /** At most one challenge per sender in this period. */
+    challengeEvery: duration('1d'),
+    /** How long a confirmation link works. */
+    linkTtl: duration('7d'),
+  })
+  .prefault({});
+
 export const ACTIONS = ['quarantine', 'mark', 'decline', 'drop', 'pass'] as const;
 /** quarantine: hold; mark: tag subject + header, deliver; decline: bounce with a DSN; drop: delete with a log entry; pass: ignore the filter. */
 export type FilterAction = (typeof ACTIONS)[number];
@@ -131,6 +163,8 @@ export const profileSchema = z
     dmarc: action('mark'),
     /** Subject tag for `mark`. */
     tag: z.string().default('[SPAM]'),
+    /** CISS: mail from unknown senders waits in quarantine:ciss until the sender confirms. */
+    ciss: z.boolean().default(false),
   })
   .prefault({});
 export type FilterProfile = z.output<typeof profileSchema>;
@@ -156,13 +190,24 @@ export const spamfinderConfigSchema = z.strictObject({
   bayes: bayesSchema,
   fuzzy: fuzzySchema,
   src: srcSchema,
+  reports: reportsSchema,
+  ciss: cissSchema,
+  links: linksSchema,
   /** Named filter profiles; "default" always exists. */
   profiles: z.record(z.string().min(1), profileSchema).default({}),
   /** Recipient address or domain → profile name. */
   assign: z.record(z.string().min(1), z.string().min(1)).default({}),
   virus: virusSchema,
+  /** How long mail stays in each quarantine before it is deleted (0 = kept until an admin acts). */
+  retention: z
+    .strictObject({ spam: duration('30d'), virus: duration('30d'), ciss: duration('14d') })
+    .prefault({}),
   /** Defer time when a filter cannot decide now (DNS, store). */
   retry: duration('2m'),
+}).superRefine((c, ctx) => {
+  for (const [who, name] of Object.entries(c.assign)) {
+    if (name !== 'default' && !c.profiles[name]) ctx.addIssue({ code: 'custom', path: ['assign', who], message: `no profile named "${name}" in spamfinder.profiles` });
+  }
 });
 
 export type SpamfinderConfig = z.output<typeof spamfinderConfigSchema>;

@@ -12,6 +12,7 @@ import type { FuzzyFilter } from '../fuzzy-filter/index.ts';
 import { mailTokens, MAX_INPUT } from './bayes/tokens.ts';
 import { LIST_NAMES, normaliseListValue, type FilterLists } from './lists.ts';
 import type { SpamVerdict } from './stage.ts';
+import type { QuarantineReports } from './reports/quarantine-reports.ts';
 
 export const QUARANTINES = ['spam', 'virus', 'ciss'] as const;
 export type QuarantineName = (typeof QUARANTINES)[number];
@@ -50,7 +51,11 @@ export interface SpamfinderControl {
     allow(id: string, actor: string): Promise<{ mail: MailRecord; entry: FilterListEntry }>;
     /** Confirms a quarantined mail as spam: Bayes learns it, FUZZY keeps its print, it is deleted. */
     report(id: string, actor: string): Promise<MailRecord>;
+    /** Sends the quarantine reports now (everything held since the last run). */
+    sendReports(actor: string): Promise<{ reports: number; mails: number }>;
   };
+  /** Set by the spamfinder when spamfinder.reports is enabled. */
+  reports?: QuarantineReports | null;
   lists: {
     list(list?: FilterListName): Promise<FilterListEntry[]>;
     add(list: FilterListName, value: string, comment: string | null, actor: string): Promise<FilterListEntry>;
@@ -145,7 +150,7 @@ export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; l
     return r;
   }
 
-  return {
+  const control: SpamfinderControl = {
     quarantine: {
       async list(q) {
         const all = await store.queue.list({ queue: queueOf(q.queue), limit: SEARCH_WINDOW });
@@ -173,6 +178,11 @@ export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; l
         await store.bodies.remove(m.bodyKey).catch(() => undefined);
         log.info(`deleted from ${m.queue} by ${actor}`, { mailId: id });
         return r;
+      },
+      async sendReports(actor) {
+        if (!control.reports) throw new ControlError('REPORTS_NOT_CONFIGURED', 'quarantine reports are off; set spamfinder.reports.enabled and restart');
+        log.info(`quarantine reports sent on request of ${actor}`);
+        return control.reports.send();
       },
       async report(id, actor) {
         const m = await quarantined(id);
@@ -255,4 +265,5 @@ export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; l
       },
     },
   };
+  return control;
 }

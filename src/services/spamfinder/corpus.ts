@@ -6,7 +6,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_INPUT } from './bayes/tokens.ts';
 
-const SKIP = /^(\.|cmds$|index$|readme)/i;
+/** Not mails: hidden files, corpus index files, and the JSON twins some corpus packages ship. */
+const SKIP = /^(\.|cmds$|index$|readme)|\.json$/i;
 
 function cut(b: Buffer): Buffer {
   return b.length > MAX_INPUT ? b.subarray(0, MAX_INPUT) : b;

@@ -16,5 +16,5 @@ test('a recipient address assignment wins over its domain; unassigned mail gets 
   assert.equal(profileFor(['x@other.test', 'ceo@example.test'], cfg).name, 'lenient', 'first assigned recipient');
   assert.deepEqual(profileFor(['x@other.test'], cfg), { name: 'default', profile: cfg.profiles.default });
   const builtIn = profileFor(['x@other.test'], spamfinderConfigSchema.parse({}));
-  assert.deepEqual(builtIn.profile, { blocklist: 'quarantine', fuzzy: 'quarantine', src: 'quarantine', bayes: 'quarantine', virus: 'quarantine', dmarc: 'mark', tag: '[SPAM]' });
+  assert.deepEqual(builtIn.profile, { blocklist: 'quarantine', fuzzy: 'quarantine', src: 'quarantine', bayes: 'quarantine', virus: 'quarantine', dmarc: 'mark', tag: '[SPAM]', ciss: false });
 });

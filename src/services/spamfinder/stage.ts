@@ -1,9 +1,9 @@
 // The spamfinder stage: phase-2 filters in a fixed order (allow lists, virus, block lists, FUZZY,
-// SRC, DMARC, BAYES) and the profile's action for the first
-// that fires. Allow lists win over every spam filter; the virus scan runs for every mail (an
-// allow-listed sender can still send a virus). Inbound mail gets every filter, outbound and
-// internal mail the virus scan only. Each verdict names the filter that decided and why, in
-// envelope.meta.spamfinder and in the tracking event's reason.
+// SRC, DMARC, BAYES) and the profile's action for the first that fires; clean inbound mail then
+// meets CISS where the profile asks for it. Allow lists win over every spam filter; the virus scan
+// runs for every mail (an allow-listed sender can still send a virus). Inbound mail gets every
+// filter, outbound and internal mail the virus scan only. Each verdict names the filter that
+// decided and why, in envelope.meta.spamfinder and in the tracking event's reason.
 import type { Envelope, StageResult } from '../../core/mail.ts';
 import type { Stage, StageContext } from '../../flow/stage.ts';
 import type { ClaimedMail } from '../../store/store.ts';
@@ -12,6 +12,7 @@ import { readOriginal } from '../smtp-sender/original.ts';
 import type { VirusScanner } from '../virus-scanner/index.ts';
 import type { FuzzyFilter } from '../fuzzy-filter/index.ts';
 import type { SenderCallout } from './sender-callout.ts';
+import type { Ciss } from './ciss.ts';
 import type { BayesFilter } from './bayes/bayes-filter.ts';
 import { MAX_INPUT, mailTokens, type MailTokens } from './bayes/tokens.ts';
 import type { FilterAction, SpamfinderConfig } from './config.ts';
@@ -19,7 +20,7 @@ import type { FilterLists } from './lists.ts';
 import { profileFor, type ChosenProfile } from './profiles.ts';
 import { writeRewritten } from './rewrite.ts';
 
-export type VerdictKind = 'clean' | 'allowed' | 'spam' | 'virus';
+export type VerdictKind = 'clean' | 'allowed' | 'spam' | 'virus' | 'unknown-sender';
 
 /** What envelope.meta.spamfinder holds after the stage. */
 export interface SpamVerdict {
@@ -46,6 +47,8 @@ export interface SpamfinderStageDeps {
   fuzzy: FuzzyFilter | null;
   /** SRC; null when off. */
   callout: SenderCallout | null;
+  /** CISS; null when no profile uses it. */
+  ciss: Ciss | null;
 }
 
 interface Hit {
@@ -171,6 +174,20 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       const hit = await decide(mail, ctx, tokens, chosen, checks);
       if (hit && typeof hit === 'object' && 'defer' in hit) {
         return { outcome: { kind: 'defer', until: Date.now() + cfg.virus.retry, reason: hit.defer } };
+      }
+      if (d.ciss && env.direction === 'outbound') await d.ciss.rememberOutbound(env);
+      const held = !hit && d.ciss && env.direction === 'inbound' ? await d.ciss.check(mail, tokens) : null;
+      if (held) {
+        checks.CISS = held.challenge ? 'unknown sender: challenge sent' : `unknown sender: no challenge (${held.noChallenge})`;
+        const verdict: SpamVerdict = { verdict: 'unknown-sender', filter: 'CISS', reason: held.reason, profile: chosen.name, checks, subject, at: Date.now() };
+        const { pendingHeaders: ph, ...rest } = (env.meta ?? {}) as Record<string, unknown>;
+        const envelope: Envelope = { ...env, meta: { ...rest, spamfinder: verdict } };
+        const outcome = { kind: 'hold' as const, queue: 'quarantine:ciss' as const, reason: held.reason };
+        const generated = held.challenge ? [held.challenge] : undefined;
+        if (typeof ph !== 'string' || !ph) return { outcome, envelope, generated };
+        const bodyKey = newKey(mail.id);
+        await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: ph });
+        return { outcome, envelope, generated, bodyKey };
       }
       const verdict: SpamVerdict =
         hit === 'allowed'

@@ -9,6 +9,7 @@ import type { SpamfinderControl } from '../spamfinder/control.ts';
 import type { ComplianceControl } from '../compliance-log/control.ts';
 import type { ArchiveControl } from '../mail-depot/archive-access.ts';
 import type { SealerControl } from '../mail-sealer/control.ts';
+import type { UserControl } from '../../admin/auth/users.ts';
 
 /** Errors the control raises carry a stable code the API maps to a problem response. */
 export class ControlError extends Error {
@@ -39,10 +40,14 @@ export type ControlErrorCode =
   | 'SUPPORT_SESSION_ACTIVE'
   | 'LIST_ENTRY_NOT_FOUND'
   | 'LIST_ENTRY_INVALID'
+  | 'REPORTS_NOT_CONFIGURED'
   | 'ARCHIVE_DISABLED'
   | 'ARCHIVE_NOT_FOUND'
   | 'ARCHIVE_QUERY_INVALID'
   | 'ARCHIVE_INTEGRITY_FAILED'
+  | 'IMPORT_SOURCE_INVALID'
+  | 'IMPORT_NOT_FOUND'
+  | 'IMPORT_RUNNING'
   | 'KEY_NOT_FOUND'
   | 'KEY_INVALID'
   | 'KEY_PASSWORD'
@@ -95,6 +100,8 @@ export interface ApplianceControl {
   archive?: ArchiveControl;
   /** Keys and encryption policies (mail-sealer); absent where the appliance has none. */
   sealer?: SealerControl;
+  /** Console users (login, roles); absent where the store keeps none. */
+  users?: UserControl;
 }
 
 export function isQueueName(q: string, all: readonly QueueName[]): q is QueueName {

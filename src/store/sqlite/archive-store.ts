@@ -168,6 +168,7 @@ class Archive implements ArchiveStore {
            @prevHash, @hash)`,
       ),
       entriesOf: db.prepare('SELECT * FROM archive_entries WHERE archive_id = ? ORDER BY seq'),
+      hasArrival: db.prepare('SELECT 1 FROM archive_entries WHERE mail_id = ? LIMIT 1').pluck(),
       scanEntries: db.prepare('SELECT * FROM archive_entries WHERE pos > ? ORDER BY pos LIMIT ?'),
       scanMessages: db.prepare(
         `SELECT m.*, EXISTS (SELECT 1 FROM archive_fts f WHERE f.rowid = m.pos) AS indexed
@@ -283,6 +284,10 @@ class Archive implements ArchiveStore {
 
   async entriesOf(archiveId: string): Promise<ArchiveEntry[]> {
     return (this.st.entriesOf.all(archiveId) as EntryRow[]).map(toEntry);
+  }
+
+  async hasArrival(mailId: string): Promise<boolean> {
+    return this.st.hasArrival.get(mailId) !== undefined;
   }
 
   async scanEntries(after: number, limit: number): Promise<StoredLink<ArchiveEntry>[]> {

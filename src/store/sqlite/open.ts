@@ -18,11 +18,13 @@ import { SqliteComplianceStore } from './compliance-store.ts';
 import { openSqliteArchive, type SqliteArchiveStore } from './archive-store.ts';
 import { SqliteSpamStore } from './spam-store.ts';
 import { SqliteKeyStore } from './key-store.ts';
+import { SqliteUserStore } from './user-store.ts';
 
 export interface SqliteStore extends Store {
   queue: SqliteQueueStore;
   bodies: SqliteBodyStore;
   archive: SqliteArchiveStore;
+  users: SqliteUserStore;
 }
 
 export function openSqliteStore(dataDir: string, opts: { now?: () => number; inlineLimit?: number } = {}): SqliteStore {
@@ -57,6 +59,7 @@ export function openSqliteStore(dataDir: string, opts: { now?: () => number; inl
     archive,
     spam: new SqliteSpamStore(db, writes),
     keys: new SqliteKeyStore(db, writes, opts.now),
+    users: new SqliteUserStore(db, writes, opts.now),
     async close() {
       await archive.close();
       writes.flush();

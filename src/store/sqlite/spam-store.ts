@@ -62,6 +62,15 @@ export class SqliteSpamStore implements SpamStore {
       printInfo: db.prepare('SELECT digest, size FROM fuzzy_prints WHERE id = ?'),
       hit: db.prepare('UPDATE fuzzy_prints SET hits = hits + 1, last_hit = ? WHERE id = ?'),
       printCount: db.prepare('SELECT COUNT(*) AS n FROM fuzzy_prints'),
+      known: db.prepare(
+        `SELECT 1 FROM ciss_known WHERE recipient = ? AND sender = ? AND until > ?
+         UNION ALL SELECT 1 FROM filter_lists WHERE owner = ? AND list = 'awl' AND value = ? LIMIT 1`,
+      ),
+      rememberKnown: db.prepare('INSERT INTO ciss_known (recipient, sender, until) VALUES (?, ?, ?) ON CONFLICT (recipient, sender) DO UPDATE SET until = MAX(until, excluded.until)'),
+      forgetKnown: db.prepare('DELETE FROM ciss_known WHERE until <= ?'),
+      lastChallenge: db.prepare('SELECT at FROM ciss_challenges WHERE sender = ?'),
+      challenge: db.prepare('INSERT INTO ciss_challenges (sender, at) VALUES (?, ?) ON CONFLICT (sender) DO UPDATE SET at = excluded.at'),
+      forgetChallenges: db.prepare('DELETE FROM ciss_challenges WHERE at <= ?'),
       prunePrints: db.prepare('DELETE FROM fuzzy_prints WHERE id IN (SELECT id FROM fuzzy_prints ORDER BY added_at LIMIT ?)'),
     };
   }
@@ -156,6 +165,32 @@ export class SqliteSpamStore implements SpamStore {
 
   async fuzzyCount(): Promise<number> {
     return (this.st.printCount.get() as { n: number }).n;
+  }
+
+  async cissKnown(recipient: string, sender: string, now: number): Promise<boolean> {
+    const r = recipient.toLowerCase();
+    const s = sender.toLowerCase();
+    return this.st.known.get(r, s, now, r, s) !== undefined;
+  }
+
+  cissRemember(pairs: { recipient: string; sender: string }[], until: number): Promise<void> {
+    if (!pairs.length) return Promise.resolve();
+    return this.writes.run(() => {
+      for (const p of pairs) this.st.rememberKnown.run(p.recipient.toLowerCase(), p.sender.toLowerCase(), until);
+      // Expired entries go with the next write: the table stays the size of the live ones.
+      this.st.forgetKnown.run(Date.now());
+    });
+  }
+
+  cissChallenge(sender: string, since: number, now: number): Promise<boolean> {
+    return this.writes.run(() => {
+      const s = sender.toLowerCase();
+      const last = (this.st.lastChallenge.get(s) as { at: number } | undefined)?.at;
+      if (last !== undefined && last > since) return false;
+      this.st.challenge.run(s, now);
+      this.st.forgetChallenges.run(since);
+      return true;
+    }, true);
   }
 
   async listEntries(owner?: string): Promise<FilterListEntry[]> {

@@ -91,6 +91,29 @@ const verifySchema = {
   },
 } as const;
 
+const importJobSchema = {
+  $id: 'ArchiveImportJob',
+  type: 'object',
+  required: ['id', 'path', 'format', 'state', 'cursor', 'read', 'archived', 'duplicates', 'malformed', 'skipped', 'bytesDone', 'bytesTotal', 'startedAt', 'updatedAt', 'error'],
+  properties: {
+    id: { type: 'string' },
+    path: { type: 'string' },
+    format: { type: 'string', enum: ['mbox', 'eml', 'maildir'] },
+    state: { type: 'string', enum: ['running', 'done', 'failed', 'interrupted'] },
+    cursor: { type: 'object', properties: { offset: { type: 'integer' }, index: { type: 'integer' } } },
+    read: { type: 'integer', description: 'Mails read from the source.' },
+    archived: { type: 'integer', description: 'New content archived.' },
+    duplicates: { type: 'integer', description: 'Content already archived (one more arrival linked).' },
+    malformed: { type: 'integer', description: 'Archived as they are, though no header could be read.' },
+    skipped: { type: 'integer', description: 'Read again after a resume, already archived before.' },
+    bytesDone: { type: 'integer' },
+    bytesTotal: { type: 'integer' },
+    startedAt: epochMs,
+    updatedAt: epochMs,
+    error: { type: ['string', 'null'] },
+  },
+} as const;
+
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 
 function archive(control: ApplianceControl): ArchiveControl {
@@ -101,6 +124,70 @@ function archive(control: ApplianceControl): ArchiveControl {
 export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceControl): void {
   app.addSchema(archivedMessageSchema);
   app.addSchema(entrySchema);
+  app.addSchema(importJobSchema);
+
+  app.post<{ Body: { path: string; format?: 'mbox' | 'eml' | 'maildir' } }>(
+    '/api/v1/archive/imports',
+    {
+      schema: {
+        operationId: 'startArchiveImport',
+        tags: ['archive'],
+        summary: 'Start importing an mbox file, a folder of .eml files or a Maildir on the appliance into the archive',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path'],
+          properties: {
+            path: { type: 'string', minLength: 1, maxLength: 4096, description: 'Absolute path on the appliance.' },
+            format: { type: 'string', enum: ['mbox', 'eml', 'maildir'], description: 'Default: a file is mbox, a folder with cur/ and new/ a Maildir, another folder .eml files.' },
+          },
+        },
+        response: { 202: { $ref: 'ArchiveImportJob#' }, ...problemResponses },
+      },
+    },
+    async (req, reply) => reply.code(202).send(await archive(control).imports.start(req.body.path, req.body.format, ACTOR)),
+  );
+
+  app.get(
+    '/api/v1/archive/imports',
+    {
+      schema: {
+        operationId: 'listArchiveImports',
+        tags: ['archive'],
+        summary: 'Archive import jobs and their progress',
+        response: { 200: { type: 'object', required: ['imports'], properties: { imports: { type: 'array', items: { $ref: 'ArchiveImportJob#' } } } }, ...problemResponses },
+      },
+    },
+    async () => ({ imports: await archive(control).imports.list() }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/archive/imports/:id',
+    {
+      schema: {
+        operationId: 'getArchiveImport',
+        tags: ['archive'],
+        summary: 'One archive import job and its progress',
+        params: idParams,
+        response: { 200: { $ref: 'ArchiveImportJob#' }, ...problemResponses },
+      },
+    },
+    async (req) => archive(control).imports.get(req.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/archive/imports/:id/resume',
+    {
+      schema: {
+        operationId: 'resumeArchiveImport',
+        tags: ['archive'],
+        summary: 'Resume an interrupted or failed import from its last checkpoint (nothing is archived twice)',
+        params: idParams,
+        response: { 200: { $ref: 'ArchiveImportJob#' }, ...problemResponses },
+      },
+    },
+    async (req) => archive(control).imports.resume(req.params.id, ACTOR),
+  );
 
   app.get<{ Querystring: { q: string; page: number } }>(
     '/api/v1/archive/search',

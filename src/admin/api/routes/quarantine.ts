@@ -27,7 +27,7 @@ const quarantinedSchema = {
     sender: { type: 'string' },
     recipients: { type: 'array', items: { type: 'string' } },
     subject: { type: 'string' },
-    filter: { ...nullableString, description: 'The filter that caught the mail: ABL, DBL, NBL, SBL, DMARC, BAYES, VIRUS.' },
+    filter: { ...nullableString, description: 'The filter that caught the mail: ABL, DBL, NBL, SBL, FUZZY, SRC, DMARC, BAYES, VIRUS.' },
     reason: nullableString,
     score: { type: ['number', 'null'], description: 'Bayes spam probability when BAYES decided.' },
   },
@@ -91,6 +91,19 @@ export function registerQuarantineRoutes(app: FastifyInstance, control: Applianc
       },
     },
     async (req) => spamfinderOf(control).quarantine.get(req.params.id),
+  );
+
+  app.post(
+    '/api/v1/quarantine/reports',
+    {
+      schema: {
+        operationId: 'sendQuarantineReports',
+        tags: ['quarantine'],
+        summary: 'Send the quarantine reports now (each local recipient with spam held since the last run gets one)',
+        response: { 200: { type: 'object', required: ['reports', 'mails'], properties: { reports: { type: 'integer' }, mails: { type: 'integer' } } }, ...problemResponses },
+      },
+    },
+    async () => spamfinderOf(control).quarantine.sendReports(ACTOR),
   );
 
   const actions = {

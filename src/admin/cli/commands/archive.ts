@@ -1,7 +1,7 @@
-// `gatehouse archive search|export|show|verify`: search the archive (the query language of the
-// API), export a search as mbox, show a message (or its raw mail), verify every stored mail, the
-// index and the chain. verify exits 1 when anything fails and names the message or entry. Each
-// call is in the compliance log.
+// `gatehouse archive search|export|import|imports|show|verify`: search the archive (the query
+// language of the API), export a search as mbox, import mbox / .eml / Maildir with progress and
+// a summary, show a message (or its raw mail), verify every stored mail, the index and the
+// chain. verify exits 1 when anything fails and names what. Each call is in the compliance log.
 import type { Command } from 'commander';
 import type { ArchiveMessageView, ArchiveSearchResult } from '../../../services/mail-depot/archive-access.ts';
 import type { ArchiveVerifyReport } from '../../../services/mail-depot/archive-verify.ts';
@@ -9,6 +9,9 @@ import type { CliContext } from '../context.ts';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ImportJob } from '../../../services/mail-depot/import-job.ts';
 import { formatBytes, isoTime, json, positiveInt, table, UsageError } from '../format.ts';
 import { printChainReport } from './compliance.ts';
 
@@ -24,6 +27,39 @@ export class ArchiveBrokenError extends Error {
 }
 
 const archivePath = (id: string) => `/api/v1/archive/${encodeURIComponent(id)}`;
+const IMPORT_POLL_MS = 500;
+
+const percent = (j: ImportJob) => (j.bytesTotal ? `${Math.min(100, Math.floor((j.bytesDone / j.bytesTotal) * 100))}%` : '-');
+
+export function importSummary(j: ImportJob): string {
+  const secs = Math.max(0, Math.round((j.updatedAt - j.startedAt) / 1000));
+  return (
+    `import ${j.id} ${j.state}: ${j.read} mail(s) read from ${j.path} in ${secs}s — ${j.archived} archived, ` +
+    `${j.duplicates} already in the archive, ${j.malformed} malformed (archived as they are)` +
+    (j.skipped ? `, ${j.skipped} done before the resume` : '')
+  );
+}
+
+/** A redrawn bar when stderr is a terminal; otherwise a line at every 10 %. */
+function progressBar(ctx: CliContext): (j: ImportJob, last?: boolean) => void {
+  const tty = process.stderr.isTTY;
+  let shown = -1;
+  return (j, last = false) => {
+    const frac = j.bytesTotal ? Math.min(1, j.bytesDone / j.bytesTotal) : 0;
+    const text = `${percent(j).padStart(4)} ${j.read} mails, ${formatBytes(j.bytesDone)} of ${formatBytes(j.bytesTotal)}`;
+    if (tty) {
+      const width = 30;
+      const full = Math.round(frac * width);
+      process.stderr.write(`\r\x1b[K[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${text}${last ? '\n' : ''}`);
+      return;
+    }
+    const step = Math.floor(frac * 10);
+    if (step > shown || last) {
+      shown = step;
+      ctx.note(text);
+    }
+  };
+}
 
 export function registerArchiveCommands(program: Command, ctx: CliContext): void {
   const archive = program.command('archive').description('The mail archive');
@@ -72,6 +108,48 @@ export function registerArchiveCommands(program: Command, ctx: CliContext): void
       }
       await rename(part, o.out);
       ctx.print(`exported ${total} message${total === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${o.out}`);
+    });
+
+  archive
+    .command('import [PATH]')
+    .description('Import an mbox file, a folder of .eml files or a Maildir on the appliance; shows progress and a summary')
+    .option('--format <FORMAT>', 'mbox, eml or maildir (default: from what PATH is)')
+    .option('--resume <JOB>', 'resume an interrupted or failed import from its last checkpoint')
+    .option('--detach', 'start the import and return; follow it with `archive imports`')
+    .action(async (path: string | undefined, o: { format?: string; resume?: string; detach?: boolean }) => {
+      if (!path && !o.resume) throw new UsageError('archive import: give a PATH, or --resume JOB');
+      if (o.format && !['mbox', 'eml', 'maildir'].includes(o.format)) throw new UsageError(`--format ${o.format}: use mbox, eml or maildir`);
+      const api = ctx.api();
+      let job = o.resume
+        ? await api.post<ImportJob>(`/api/v1/archive/imports/${encodeURIComponent(o.resume)}/resume`)
+        : await api.post<ImportJob>('/api/v1/archive/imports', { path: resolve(path!), ...(o.format ? { format: o.format } : {}) });
+      ctx.note(`import ${job.id}: ${job.format} ${job.path}`);
+      if (o.detach) return ctx.print(job.id);
+      const bar = progressBar(ctx);
+      while (job.state === 'running') {
+        bar(job);
+        await sleep(IMPORT_POLL_MS);
+        job = await api.get<ImportJob>(`/api/v1/archive/imports/${encodeURIComponent(job.id)}`);
+      }
+      bar(job, true);
+      ctx.print(importSummary(job));
+      if (job.state !== 'done') throw new Error(`import ${job.id} ${job.state}${job.error ? `: ${job.error}` : ''}; resume it with --resume ${job.id}`);
+    });
+
+  archive
+    .command('imports')
+    .description('Archive import jobs and their progress')
+    .option('--json', 'print the API\'s JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { imports } = await ctx.api().get<{ imports: ImportJob[] }>('/api/v1/archive/imports');
+      if (o.json) return ctx.print(json(imports));
+      if (!imports.length) return ctx.print('no imports');
+      ctx.print(
+        table(
+          ['JOB', 'STATE', 'FORMAT', 'READ', 'ARCHIVED', 'DUPLICATES', 'MALFORMED', 'DONE', 'PATH'],
+          imports.map((j) => [j.id, j.state, j.format, String(j.read), String(j.archived), String(j.duplicates), String(j.malformed), percent(j), j.path]),
+        ),
+      );
     });
 
   archive

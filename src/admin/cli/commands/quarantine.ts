@@ -85,6 +85,13 @@ export function registerQuarantineCommands(program: Command, ctx: CliContext): v
       for (const ev of m.events) ctx.print(`  ${isoTime(ev.at)}  ${ev.event.padEnd(10)} ${ev.queue.padEnd(18)} ${ev.actor}${ev.detail ? ' ' + JSON.stringify(ev.detail) : ''}`);
     });
 
+  q.command('send-reports')
+    .description('Mail the quarantine reports now (spam held since the last run, with release links)')
+    .action(async () => {
+      const r = await ctx.api().post<{ reports: number; mails: number }>('/api/v1/quarantine/reports');
+      ctx.print(`sent ${r.reports} report(s) covering ${r.mails} held mail(s)`);
+    });
+
   for (const [action, description] of Object.entries(ACTIONS)) {
     q.command(`${action} <ID>`)
       .description(description)

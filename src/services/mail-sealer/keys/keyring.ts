@@ -14,6 +14,7 @@ import type { KeyVault } from './key-vault.ts';
 import { generatePgpKey, readPgpKeys, type PgpKeyInfo } from './pgp-keys.ts';
 import { writePkcs12 } from './pkcs12.ts';
 import { checkTrust, type TrustResult } from './trust.ts';
+import type { RevocationChecker } from './revocation.ts';
 import { parseCertificate, pemBlocks, pemEncode, type CertInfo } from './x509.ts';
 
 /** A key as the admin plane shows it (no key material). */
@@ -60,6 +61,8 @@ export interface KeyringOptions {
   log?: Logger;
   /** Called after every change (import, issue, delete, harvest). */
   onChange?: () => void;
+  /** CRL checks; none: revocation is not checked. */
+  revocation?: RevocationChecker;
 }
 
 type Parsed = { kind: 'x509'; rec: SealerKey; cert: CertInfo } | { kind: 'pgp'; rec: SealerKey; key: openpgp.Key };
@@ -69,6 +72,8 @@ const spki = (k: KeyObject) => (k.type === 'public' ? k : createPublicKey(k)).ex
 
 export class Keyring {
   private parsed = new Map<string, Parsed>();
+  /** Opened private keys, so a busy stage does not unseal and parse one per mail. */
+  private opened = new Map<string, KeyObject>();
   private all: SealerKey[] | null = null;
   /** Changes with every write; the service's configured() reads counts through it. */
   version = 0;
@@ -78,6 +83,7 @@ export class Keyring {
   private changed(): void {
     this.all = null;
     this.parsed.clear();
+    this.opened.clear();
     this.version++;
     this.o.onChange?.();
   }
@@ -304,7 +310,12 @@ export class Keyring {
 
   private privateKeyOf(rec: SealerKey): KeyObject {
     if (!rec.sealedPrivate) throw new SealerError('KEY_UNUSABLE', `no private key for ${rec.id}`);
-    return createPrivateKey({ key: this.o.vault.open(rec.id, rec.sealedPrivate), format: 'der', type: 'pkcs8' });
+    let key = this.opened.get(rec.id);
+    if (!key) {
+      key = createPrivateKey({ key: this.o.vault.open(rec.id, rec.sealedPrivate), format: 'der', type: 'pkcs8' });
+      this.opened.set(rec.id, key);
+    }
+    return key;
   }
 
   // --- lookups for the stages --------------------------------------------------------------
@@ -343,10 +354,26 @@ export class Keyring {
     return [];
   }
 
-  /** The certificate to encrypt to for a recipient (RSA only), or null. */
+  /** The certificate to encrypt to for a recipient (RSA, not revoked), or null. */
   async smimeRecipient(address: string): Promise<{ id: string; certificate: Buffer } | null> {
-    const hit = (await this.certsFor(address, false)).find((p) => p.cert.x509.publicKey.asymmetricKeyType === 'rsa');
-    return hit ? { id: hit.rec.id, certificate: hit.cert.der } : null;
+    for (const p of await this.certsFor(address, false)) {
+      if (p.cert.x509.publicKey.asymmetricKeyType !== 'rsa') continue;
+      if ((await this.revocationOf(p.cert, [])).status === 'revoked') {
+        this.o.log?.warn('a recipient certificate is revoked; not used', { id: p.rec.id, address });
+        continue;
+      }
+      return { id: p.rec.id, certificate: p.cert.der };
+    }
+    return null;
+  }
+
+  /** Revocation of one certificate, its issuer found among `carried` and the keyring's CAs. */
+  private async revocationOf(cert: CertInfo, carried: CertInfo[]): Promise<{ status: string; reason: string | null }> {
+    if (!this.o.revocation) return { status: 'unknown', reason: null };
+    const cas = [...carried, ...(await this.x509()).map((p) => p.cert)].filter((c) => c.isCa);
+    const issuer = cas.find((c) => c.id !== cert.id && cert.x509.checkIssued(c.x509) && cert.x509.verify(c.x509.publicKey));
+    if (!issuer) return { status: 'unknown', reason: 'issuer unknown' };
+    return this.o.revocation.check(cert, issuer);
   }
 
   /** The sender's signing identity (own certificate, else the domain's), with its chain. */
@@ -382,7 +409,15 @@ export class Keyring {
     const all = await this.x509();
     const anchors = all.filter((p) => p.cert.isCa && (p.rec.source === 'ca' || p.rec.source === 'import')).map((p) => p.cert);
     const pinned = new Set(all.filter((p) => !p.cert.isCa && (p.rec.source === 'import' || p.rec.source === 'issued')).map((p) => p.rec.id));
-    return checkTrust(leaf, carried, anchors, pinned);
+    const trust = checkTrust(leaf, carried, anchors, pinned);
+    if (!trust.trusted || !this.o.revocation) return trust;
+    // Every link below the anchor (a pinned leaf alone: against whichever issuer is known).
+    const links = trust.chain.length > 1 ? trust.chain.slice(0, -1) : trust.chain;
+    for (const cert of links) {
+      const r = await this.revocationOf(cert, carried);
+      if (r.status === 'revoked') return { ...trust, trusted: false, revoked: true, reason: r.reason };
+    }
+    return trust;
   }
 
   private async pgpFor(address: string, withPrivate: boolean): Promise<{ rec: SealerKey; key: openpgp.Key }[]> {

@@ -9,6 +9,8 @@ export interface TrustResult {
   reason: string | null;
   /** Leaf first. */
   chain: CertInfo[];
+  /** A certificate of the chain is on its issuer's CRL. */
+  revoked?: boolean;
 }
 
 const MAX_DEPTH = 6;

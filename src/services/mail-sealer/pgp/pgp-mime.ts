@@ -49,11 +49,14 @@ export async function pgpSign(inner: Buffer, signingKey: openpgp.PrivateKey): Pr
   };
 }
 
-/** multipart/encrypted of `inner` to the recipients' keys, signed too when a signing key is given. */
-export async function pgpEncrypt(inner: Buffer, recipients: openpgp.Key[], signingKey: openpgp.PrivateKey | null): Promise<Entity> {
+/**
+ * multipart/encrypted of `inner` to the recipients' keys (signed too when a signing key is
+ * given), or to a passphrase (symmetric, AES-256 with an iterated and salted S2K).
+ */
+export async function pgpEncrypt(inner: Buffer, recipients: openpgp.Key[] | { passphrase: string }, signingKey: openpgp.PrivateKey | null): Promise<Entity> {
   const encrypted = await openpgp.encrypt({
     message: await openpgp.createMessage({ binary: inner }),
-    encryptionKeys: recipients,
+    ...(Array.isArray(recipients) ? { encryptionKeys: recipients } : { passwords: [recipients.passphrase] }),
     ...(signingKey ? { signingKeys: signingKey } : {}),
     format: 'armored',
   });

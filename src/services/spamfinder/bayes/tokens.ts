@@ -21,6 +21,8 @@ export interface MailTokens {
   from: string;
   /** The decoded text (plain, or HTML without tags), at most 64 KiB: for fuzzy fingerprints. */
   text: string;
+  /** List, bulk or automatic mail (List-Id, List-Unsubscribe, Precedence, Auto-Submitted): never challenged. */
+  bulk: boolean;
 }
 
 /** cyrb53: a fast, well-mixed 53-bit string hash (fits a JS number and an SQLite INTEGER). */
@@ -202,6 +204,21 @@ export function tokensOf(p: ParsedMail, raw = ''): Set<string> {
   return out;
 }
 
+function headerText(p: ParsedMail, name: string): string {
+  const v = p.headers.get(name);
+  if (v === undefined) return '';
+  return typeof v === 'string' ? v : typeof v === 'object' && v && 'value' in v ? String((v as { value: unknown }).value) : String(v);
+}
+
+/** Mailing-list, bulk or auto-submitted mail (RFC 2369, RFC 3834, Precedence). */
+export function isBulk(p: ParsedMail): boolean {
+  // mailparser folds the List-* headers into one "list" entry; the raw lines say it plainly.
+  if ((p.headerLines ?? []).some((l) => l.key === 'list-id' || l.key === 'list-unsubscribe' || l.key === 'list-post')) return true;
+  if (/^(bulk|list|junk)$/i.test(headerText(p, 'precedence').trim())) return true;
+  const auto = headerText(p, 'auto-submitted').trim().toLowerCase();
+  return auto !== '' && auto !== 'no';
+}
+
 /** Parses (the first MAX_INPUT bytes of) a raw mail and returns its tokens. */
 export async function mailTokens(raw: Buffer): Promise<MailTokens> {
   const input = raw.length > MAX_INPUT ? raw.subarray(0, MAX_INPUT) : raw;
@@ -214,5 +231,6 @@ export async function mailTokens(raw: Buffer): Promise<MailTokens> {
     subject: parsed.subject ?? '',
     from: addresses(parsed.from)[0]?.address ?? '',
     text: bodyText(parsed),
+    bulk: isBulk(parsed),
   };
 }

@@ -1,0 +1,62 @@
+// Local console users in SQLite (table `users`, migration 009). Promises: writes are durable
+// before they resolve; a name is unique, so a second add of the same name changes nothing.
+import type Database from 'better-sqlite3';
+import type { StoredUser, UserRole, UserStore } from '../store.ts';
+import type { WriteBatcher } from './write-batcher.ts';
+
+interface Row {
+  name: string;
+  role: string;
+  email: string | null;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const toUser = (r: Row): StoredUser => ({
+  name: r.name,
+  role: r.role as UserRole,
+  email: r.email,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export class SqliteUserStore implements UserStore {
+  private readonly st;
+  constructor(
+    db: Database.Database,
+    private readonly writes: WriteBatcher,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.st = {
+      list: db.prepare('SELECT * FROM users ORDER BY created_at, name'),
+      get: db.prepare('SELECT * FROM users WHERE name = ?'),
+      add: db.prepare('INSERT OR IGNORE INTO users (name, role, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      passwd: db.prepare('UPDATE users SET password_hash = ?, updated_at = ? WHERE name = ?'),
+      remove: db.prepare('DELETE FROM users WHERE name = ?'),
+    };
+  }
+
+  async list(): Promise<StoredUser[]> {
+    return (this.st.list.all() as Row[]).map(toUser);
+  }
+
+  async get(name: string): Promise<StoredUser | null> {
+    const r = this.st.get.get(name) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+
+  add(u: Omit<StoredUser, 'createdAt' | 'updatedAt'>): Promise<boolean> {
+    const at = this.now();
+    return this.writes.run(() => this.st.add.run(u.name, u.role, u.email, u.passwordHash, at, at).changes === 1, true);
+  }
+
+  setPassword(name: string, passwordHash: string): Promise<boolean> {
+    return this.writes.run(() => this.st.passwd.run(passwordHash, this.now(), name).changes === 1, true);
+  }
+
+  remove(name: string): Promise<boolean> {
+    return this.writes.run(() => this.st.remove.run(name).changes === 1, true);
+  }
+}

@@ -1,0 +1,96 @@
+// CISS end to end: an unknown sender's mail waits in quarantine:ciss, the challenge reaches the
+// sender (the test's smtp-sink), the link is followed over HTTP and the original is delivered;
+// then the sender is known. No backscatter: null sender, list mail, SPF fail and a second mail in
+// the same period get no challenge. Recipients of outgoing mail are known senders.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGateway, type Gateway } from '../helpers/gateway.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import { freePort } from '../helpers/ports.ts';
+import { swaks } from '../helpers/swaks.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+// scrypt hash of "s3cret" (as in smtp-receiver.test.ts)
+const HASH = 'scrypt$16384$8$1$Olj7bpYwbgGe8jHgHMfOMA==$fnrZyvtEaSeZQevA72+/tNyDOW0qwCQQCmAEdJcpEHk=';
+
+let sink: SmtpSink;
+let dns: DnsServer;
+let gw: Gateway;
+let linkPort: number;
+
+before(async () => {
+  sink = await startSmtpSink();
+  dns = await startDnsServer({ 'forged.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] } });
+  linkPort = await freePort();
+  gw = await startGateway({
+    config: {
+      hostname: 'gate.example.test',
+      domains: ['example.test'],
+      trustedNetworks: ['192.0.2.0/24'],
+      routes: { '*': `smtp://${sink.address}` },
+      dns: { servers: [dns.address], timeout: '2s' },
+      smtp: { users: [{ user: 'alice', password: HASH }] },
+      spamfinder: { profiles: { default: { ciss: true } }, links: { listen: `127.0.0.1:${linkPort}`, url: `http://127.0.0.1:${linkPort}` } },
+    },
+  });
+});
+
+after(async () => {
+  await gw?.dispose();
+  await sink?.stop();
+  await dns?.stop();
+});
+
+const mailOf = async (id: string) => (await gw.api('GET', `/api/v1/mails/${id}`)).json;
+const inQueue = (id: string, queue: string) => waitFor(async () => ((await mailOf(id))?.queue === queue ? mailOf(id) : undefined), { timeoutMs: 15_000, what: `${id} in ${queue}` });
+async function send(o: { from: string; to: string; subject: string; headers?: Record<string, string> }): Promise<string> {
+  const r = await swaks({ server: gw.smtpAddress, ...o, body: 'Hello there, a mail for you.\n' });
+  assert.equal(r.code, 0, r.stdout);
+  return /queued as ([0-9a-z]{20})/.exec(r.stdout)![1];
+}
+const challengesTo = async (address: string) => (await sink.messages()).filter((m) => m.sender === '' && m.recipients.includes(address) && /^Please confirm/.test(m.subject ?? ''));
+
+test('an unknown sender waits; the challenge link, followed over HTTP, delivers the mail and makes the sender known', async () => {
+  const id = await send({ from: 'stranger@outside.test', to: 'a@example.test', subject: 'first contact' });
+  const held = await inQueue(id, 'quarantine:ciss');
+  assert.equal(held.envelope.meta.spamfinder.filter, 'CISS');
+  const challenge = await waitFor(async () => (await challengesTo('stranger@outside.test'))[0], { timeoutMs: 15_000 });
+  const text = (await challenge.parse()).text ?? '';
+  const link = /(http:\/\/127\.0\.0\.1:\d+\/ciss\/confirm\?t=\S+)/.exec(text)![1];
+  const shown = await fetch(link);
+  assert.equal(shown.status, 200);
+  assert.match(await shown.text(), /Yes, I sent it/);
+  const confirmed = await fetch(`http://127.0.0.1:${linkPort}/ciss/confirm`, { method: 'POST', body: new URLSearchParams({ t: new URL(link).searchParams.get('t')! }) });
+  assert.equal(confirmed.status, 200);
+  await waitFor(async () => (await sink.messages()).find((m) => m.subject === 'first contact'), { timeoutMs: 15_000 });
+  assert.ok((await mailOf(id)).events.some((e: { event: string; actor: string }) => e.event === 'released' && e.actor === 'ciss-confirm:stranger@outside.test'));
+
+  const id2 = await send({ from: 'stranger@outside.test', to: 'a@example.test', subject: 'second contact' });
+  await inQueue(id2, 'delivered');
+  assert.equal((await challengesTo('stranger@outside.test')).length, 1, 'one challenge only');
+});
+
+test('no backscatter: null sender, list mail and SPF fail are held without a challenge; one challenge per sender per period', async () => {
+  const bounce = await send({ from: '', to: 'a@example.test', subject: 'a bounce' });
+  assert.match((await inQueue(bounce, 'quarantine:ciss')).envelope.meta.spamfinder.checks.CISS, /no challenge \(null sender\)/);
+  const list = await send({ from: 'news@lists.test', to: 'a@example.test', subject: 'newsletter', headers: { 'List-Id': '<news.lists.test>' } });
+  assert.match((await inQueue(list, 'quarantine:ciss')).envelope.meta.spamfinder.checks.CISS, /no challenge \(list, bulk or auto-submitted mail\)/);
+  const forged = await send({ from: 'ceo@forged.test', to: 'a@example.test', subject: 'forged' });
+  assert.match((await inQueue(forged, 'quarantine:ciss')).envelope.meta.spamfinder.checks.CISS, /no challenge \(SPF or DMARC failed\)/);
+  const one = await send({ from: 'twice@outside.test', to: 'a@example.test', subject: 'one' });
+  await inQueue(one, 'quarantine:ciss');
+  const two = await send({ from: 'twice@outside.test', to: 'a@example.test', subject: 'two' });
+  assert.match((await inQueue(two, 'quarantine:ciss')).envelope.meta.spamfinder.checks.CISS, /challenged already in this period/);
+  await waitFor(async () => (await challengesTo('twice@outside.test')).length === 1, { timeoutMs: 15_000 });
+  for (const x of ['news@lists.test', 'ceo@forged.test']) assert.equal((await challengesTo(x)).length, 0);
+});
+
+test('recipients of outgoing mail become known senders', async () => {
+  const out = await swaks({ server: gw.smtpAddress, from: 'a@example.test', to: 'partner@remote.test', subject: 'hello partner', tls: true, auth: { user: 'alice', password: 's3cret', type: 'PLAIN' } });
+  assert.equal(out.code, 0, out.stdout);
+  await waitFor(async () => (await sink.messages()).find((m) => m.subject === 'hello partner'), { timeoutMs: 15_000 });
+  const reply = await send({ from: 'partner@remote.test', to: 'a@example.test', subject: 'reply from partner' });
+  await inQueue(reply, 'delivered');
+  assert.equal((await challengesTo('partner@remote.test')).length, 0);
+});
