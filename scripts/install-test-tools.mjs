@@ -20,9 +20,12 @@ const TOOLS = [
   { name: 'postfix', commands: ['smtp-sink', 'smtp-source', 'postfix'], package: 'postfix', required: true, use: 'smtp-sink next hop, smtp-source load' },
   { name: 'openssl', commands: ['openssl'], package: 'openssl', required: true, use: 'test certificates, TLS probes, S/MIME interoperability (openssl cms)' },
   { name: 'clamav', commands: ['clamd'], package: 'clamav-daemon', required: true, use: 'virus scanning: the e2e tests start their own clamd' },
+  { name: 'spamassassin', commands: ['sa-learn', 'spamassassin'], package: 'spamassassin', required: false, use: 'npm run bench:spam (the peer)' },
+  { name: 'spamd', commands: ['spamd'], package: 'spamd', required: false, use: 'npm run bench:spam (SpamAssassin daemon)' },
+  { name: 'spamc', commands: ['spamc'], package: 'spamc', required: false, use: 'npm run bench:spam (client)' },
   { name: 'dovecot', commands: ['dovecot'], package: 'dovecot-pop3d', required: true, use: 'POP3 peer of pop3-proxy tests (started by the tests, never as a system service)' },
   { name: 'postgresql', commands: ['initdb', 'postgres'], package: 'postgresql', required: false, use: 'PostgreSQL store' },
-  { name: 'chromium', commands: ['chromium'], package: 'chromium', required: false, use: 'web UI tests' },
+  { name: 'chromium', commands: ['chromium'], package: 'chromium', required: true, use: 'web console e2e tests (driven by playwright-core, headless)' },
   { name: 'gnupg', commands: ['gpg'], package: 'gnupg', required: true, use: 'OpenPGP interoperability of the mail-sealer (GNUPGHOME in a temp dir per test)' },
 ];
 

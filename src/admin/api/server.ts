@@ -80,8 +80,13 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
         version: '1',
         description: 'Administration of the Gatehouse mail security gateway. Errors are RFC 9457 problem documents (see the Problem schema for the codes).',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token in <dataDir>/admin.token.' } } },
-      security: [{ bearerAuth: [] }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token in <dataDir>/admin.token (acts as admin).' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'A console session from POST /api/v1/session; requests other than GET also need its CSRF token in X-CSRF-Token. What it may call depends on the user\'s role.' },
+        },
+      },
+      security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     },
     // Keep the shared schemas' names (ServiceStatus, Problem…) instead of def-0, def-1.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -117,6 +122,9 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    // The control records admin actions under "admin-api"; this names the console user who made them.
+    const actor = (req as typeof req & { actor?: string }).actor;
+    if (actor && !SAFE_METHODS.has(req.method) && reply.statusCode < 400) await control.users?.recordRequest(actor, req.method, req.url.split('?')[0], reply.statusCode);
     log?.debug('admin API request', { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
 

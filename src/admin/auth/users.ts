@@ -43,6 +43,8 @@ export interface UserControl {
   authenticate(name: string, password: string): Promise<PublicUser | null>;
   /** Writes a login, failed login or logout to the compliance log (category "login"). */
   recordLogin(action: string, name: string, detail?: Record<string, unknown>): Promise<void>;
+  /** Writes who made a change through a console session (category "admin", action "console.request"). */
+  recordRequest(name: string, method: string, path: string, status: number): Promise<void>;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -91,6 +93,9 @@ export function createUserControl(store: UserStore, recorder?: ComplianceRecorde
         return null;
       }
       return (await verifyPassword(password, u.passwordHash)) ? toPublic(u) : null;
+    },
+    async recordRequest(name, method, path, status) {
+      await recorder?.record({ category: 'admin', action: 'console.request', actor: name, subject: path, detail: { method, status } }).catch(() => undefined);
     },
     async recordLogin(action, name, detail) {
       await recorder?.record({ category: 'login', action, actor: name, detail }).catch(() => undefined);
