@@ -131,3 +131,30 @@ test('the services page has no horizontal overflow on a narrow screen and works 
   await page.screenshot({ path: join(SCREENS, 'logs-narrow.png'), fullPage: false });
   await page.close();
 });
+
+test('an admin adds a helpdesk user on the users page, who then sees no users page and cannot stop a service', async () => {
+  const page = await ctx.newPage();
+  await loggedIn(page);
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('row', { name: 'admin' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('harry');
+  await page.getByLabel('Role').selectOption('helpdesk');
+  await page.getByLabel('E-mail').fill('harry@example.test');
+  await page.getByLabel('New password').fill('harrys-password');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.getByRole('row', { name: 'harry' }).getByText('helpdesk').waitFor();
+
+  await ctx.clearCookies();
+  await page.goto(gw.adminUrl + '/');
+  await page.getByLabel('Username').fill('harry');
+  await page.getByLabel('Password').fill('harrys-password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0);
+  await page.getByRole('link', { name: 'Services' }).click();
+  const card = page.getByRole('article', { name: 'smtp-sender', exact: true });
+  await card.getByRole('button', { name: 'Stop', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'may not' }).waitFor();
+  assert.equal((await gw.api('GET', '/api/v1/services/smtp-sender')).json.state, 'running');
+  await page.close();
+});

@@ -8,6 +8,7 @@ import { Services } from './pages/Services.tsx';
 import { Queues } from './pages/Queues.tsx';
 import { Tracking } from './pages/Tracking.tsx';
 import { Logs } from './pages/Logs.tsx';
+import { Users } from './pages/Users.tsx';
 
 const PAGES = [
   { path: '/', title: 'Dashboard', roles: ['admin', 'helpdesk'] },
@@ -15,6 +16,7 @@ const PAGES = [
   { path: '/queues', title: 'Queues', roles: ['admin', 'helpdesk'] },
   { path: '/tracking', title: 'Message tracking', roles: ['admin', 'helpdesk'] },
   { path: '/logs', title: 'Logs', roles: ['admin', 'helpdesk', 'auditor'] },
+  { path: '/users', title: 'Users', roles: ['admin'] },
 ] as const;
 
 function usePath(): [string, (p: string) => void] {
@@ -85,6 +87,8 @@ export function App() {
           <Queues canAct={me.role !== 'auditor'} />
         ) : current.path === '/tracking' ? (
           <Tracking />
+        ) : current.path === '/users' ? (
+          <Users />
         ) : (
           <Logs />
         )}
