@@ -2,10 +2,9 @@
 // (mode 0600 in a 0700 directory, made at the first start), bound to the key's id as associated
 // data, so a sealed key copied onto another key's row does not open. The database alone reveals
 // no private key.
+import { loadOrCreateKeyFile } from '../../../core/key-file.ts';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SealerError } from '../sealer-error.ts';
 
 const VERSION = 1;
@@ -19,30 +18,8 @@ export class KeyVault {
 
   /** Loads the key file, or makes it (write temp → fsync → rename) when there is none. */
   static async open(dataDir: string): Promise<{ vault: KeyVault; created: boolean }> {
-    const file = sealerKeyPath(dataDir);
-    if (existsSync(file)) {
-      const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-      if (key.length !== 32) throw new SealerError('KEY_VAULT', `${file} does not hold a 256-bit key (base64)`);
-      return { vault: new KeyVault(key), created: false };
-    }
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const key = randomBytes(32);
-    const tmp = `${file}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(key.toString('base64') + '\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-    const dir = await open(dirname(file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-    return { vault: new KeyVault(key), created: true };
+    const { key, created } = await loadOrCreateKeyFile(sealerKeyPath(dataDir), (m) => new SealerError('KEY_VAULT', m));
+    return { vault: new KeyVault(key), created };
   }
 
   /** For tests: a vault over a given key. */
