@@ -5,7 +5,11 @@
 // under p=reject is refused with 550 5.7.1 when configured.
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
-import { authenticate } from 'mailauth';
+import type { authenticate as Authenticate } from 'mailauth';
+
+/** mailauth (~40 MB with its public-suffix data) is loaded with the first mail from an untrusted client. */
+let mailauth: Promise<typeof import('mailauth')> | null = null;
+const loadMailauth = () => (mailauth ??= import('mailauth'));
 import { SmtpError } from '../../../core/smtp-error.ts';
 import type { Logger } from '../../log-manager/logger.ts';
 import { isDnsTimeout, type DnsClient } from './dns-client.ts';
@@ -72,17 +76,17 @@ export function createMessageInspector(d: InspectorDeps, client: ClientSession):
   };
 
   let stream: PassThrough | null = null;
-  let auth: Promise<Awaited<ReturnType<typeof authenticate>> | Error> | null = null;
+  let auth: Promise<Awaited<ReturnType<typeof Authenticate>> | Error> | null = null;
   if (d.auth.enabled) {
-    stream = new PassThrough();
-    auth = authenticate(stream, {
+    const input = (stream = new PassThrough());
+    auth = loadMailauth().then(({ authenticate }) => authenticate(input, {
       ip: client.ip,
       helo: client.helo || undefined,
       sender: client.sender,
       mta: d.hostname,
       resolver: resolver as never,
       disableBimi: true,
-    }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    })).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   }
 
   return {
@@ -147,7 +151,7 @@ export function createMessageInspector(d: InspectorDeps, client: ClientSession):
   };
 }
 
-function summarise(r: Awaited<ReturnType<typeof authenticate>>): AuthSummary {
+function summarise(r: Awaited<ReturnType<typeof Authenticate>>): AuthSummary {
   const dmarc = r.dmarc
     ? { result: r.dmarc.status?.result ?? 'none', policy: r.dmarc.policy, domain: r.dmarc.domain }
     : null;
