@@ -1,42 +1,12 @@
 // The configuration file's shape. Every key is checked at start; an unknown or wrong key stops
 // start-up with a message naming it (see load.ts). Durations are milliseconds after parsing.
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
-import { parseCidr } from '../core/networks.ts';
+import { duration, hostPort, domainName, cidr } from './fields.ts';
 import { spamfinderConfigSchema } from '../services/spamfinder/config.ts';
 import { archiveConfigSchema } from '../services/mail-depot/config.ts';
 import { pop3ConfigSchema } from '../services/pop3-proxy/config.ts';
 import { remoteSupportConfigSchema } from '../services/remote-support/config.ts';
 import { sealerConfigSchema } from '../services/mail-sealer/config.ts';
-
-const duration = (dflt: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(dflt)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use seconds or e.g. "30s", "15m", "4h", "5d")` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-const hostPort = (dflt: string) =>
-  z
-    .string()
-    .default(dflt)
-    .refine((s) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]+|[0-9a-fA-F:]+):\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) < 65536, {
-      message: 'must be "host:port", e.g. "0.0.0.0:2525" or "[::1]:2525"',
-    });
-
-const domainName = z
-  .string()
-  .min(1)
-  .transform((s) => s.toLowerCase())
-  .refine((s) => /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(s), { message: 'not a domain name' });
-
-const cidr = z.string().refine((s) => parseCidr(s) !== null, { message: 'not a network (use e.g. "10.0.0.0/8" or "::1/128")' });
 
 /** A delivery route: "mx" (MX lookup) or "smtp://host:port" (relay), optionally "smtp+starttls://". */
 const route = z.string().refine((s) => s === 'mx' || /^smtps?:\/\/[^/]+(:\d+)?\/?$/.test(s), {

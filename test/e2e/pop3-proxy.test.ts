@@ -195,7 +195,7 @@ test('kill -9 of the gateway in the middle of a fetch: after the restart no mail
     assert.equal(new Set(subjects(got)).size, total, 'none missing');
     // Exactly once into the gateway: each POP3 message became one mail (the id its Received:
     // header names). The kill can also hit smtp-sender between the sink's 250 and recording the
-    // delivery; that mail is then sent again after the restart (SMTP is at-least-once), but it
+    // delivery; those mails are then sent again after the restart (SMTP is at-least-once), but it
     // is the same gateway mail, never a second fetch.
     const mailIds = new Map<string, Set<string>>();
     for (const m of got) {
@@ -205,7 +205,9 @@ test('kill -9 of the gateway in the middle of a fetch: after the restart no mail
     }
     const twice = [...mailIds].filter(([, ids]) => ids.size > 1).map(([s]) => s);
     assert.deepEqual(twice, [], 'no POP3 message was fetched twice');
-    assert.ok(got.length - total <= 1, `at most the one mail in delivery at the kill was sent again (${got.length - total})`);
+    // Several mails can be in delivery at the kill (the stage delivers in parallel); each resent
+    // copy is one of those, never more than the stage's concurrency (flow.concurrency, 64).
+    assert.ok(got.length - total <= 64, `only mails in delivery at the kill were sent again (${got.length - total})`);
     assert.equal(dc.count('dave'), 0, 'all deleted on the server once durable');
   } finally {
     await gw.dispose();

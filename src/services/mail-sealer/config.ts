@@ -2,20 +2,7 @@
 // match wins), what seal-in does with encrypted and signed mail, the S/MIME algorithms and the
 // built-in CA. Policies set through the API replace the config's list until they are reset.
 import { z } from 'zod';
-import { parseDuration } from '../../config/duration.ts';
-
-const duration = (dflt: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(dflt)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use seconds or e.g. "30s", "15m", "4h")` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+import { duration } from '../../config/fields.ts';
 
 const pattern = z.string().min(1).max(320);
 const patterns = z.union([pattern, z.array(pattern)]).transform((v) => (Array.isArray(v) ? v : [v]));

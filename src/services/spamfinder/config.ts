@@ -2,23 +2,8 @@
 // SPF/DKIM/DMARC/ARC, penetration defence, per-IP limits) used by smtp-receiver, and the phase-2
 // filters, profiles and virus scanner used by the spamfinder stage. Every key has a safe default.
 import { z } from 'zod';
-import { parseDuration } from '../../config/duration.ts';
-import { parseCidr } from '../../core/networks.ts';
+import { cidr, duration } from '../../config/fields.ts';
 
-const duration = (dflt: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(dflt)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(v)} (use seconds or e.g. "30s", "15m", "4h")` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-const cidr = z.string().refine((s) => parseCidr(s) !== null, { message: 'not a network (use e.g. "10.0.0.0/8" or "::1/128")' });
 const zone = z
   .string()
   .min(1)

@@ -6,10 +6,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { newMailId } from '../../core/ids.ts';
 import { FileBodyStore } from '../files/body-files.ts';
-import { FsyncCoalescer } from '../files/fsync-coalescer.ts';
 import {
   StorageError,
   type ArchiveBlobRef,
@@ -23,7 +21,8 @@ import {
   type StoredLink,
 } from '../store.ts';
 import { migrate } from './migrate.ts';
-import { WriteBatcher } from './write-batcher.ts';
+import { openWalDatabase } from './wal-database.ts';
+import type { WriteBatcher } from './write-batcher.ts';
 import { ftsMatch } from './archive-match.ts';
 
 /** Blobs up to this size (compressed and encrypted) stay in the database: one WAL sync per batch. */
@@ -108,33 +107,9 @@ export interface SqliteArchiveStore extends ArchiveStore {
 export function openSqliteArchive(dir: string, opts: { now?: () => number; inlineLimit?: number } = {}): SqliteArchiveStore {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'archive.db');
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
-  migrate(db, 'archive');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('wal_autocheckpoint = 0');
-  const checkpointer = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: { file } });
-  checkpointer.unref();
-  checkpointer.on('error', () => undefined);
-  const wal = new FsyncCoalescer(file + '-wal');
-  const writes = new WriteBatcher(db, wal);
+  const { db, writes, close } = openWalDatabase(file, (d) => migrate(d, 'archive'));
   const store = new Archive(db, writes, new FileBodyStore(dir), opts.now ?? Date.now, opts.inlineLimit ?? ARCHIVE_INLINE_LIMIT);
-  return Object.assign(store, {
-    async close() {
-      writes.flush();
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 5000);
-        checkpointer.once('message', () => (clearTimeout(t), resolve()));
-        checkpointer.once('exit', () => (clearTimeout(t), resolve()));
-        checkpointer.postMessage('stop');
-      });
-      await checkpointer.terminate();
-      await wal.close().catch(() => undefined);
-      db.close();
-    },
-  });
+  return Object.assign(store, { close });
 }
 
 class Archive implements ArchiveStore {
