@@ -6,6 +6,7 @@
 //   npm run bench:spam
 //   BENCH_SPAM_CORPUS=/path/to/datasets-spam-assassin npm run bench:spam   # corpus elsewhere
 //   BENCH_SPAM_PEERS=gatehouse   BENCH_SPAM_THREADS=2
+//   BENCH_SPAM_MODE=cv npm run bench:spam   # 5-fold cross-validation on the training part only
 //
 // Gatehouse: the appliance's code path: SQLite store + BayesFilter.learnRaw for training; for
 // testing BENCH_SPAM_THREADS worker threads each open the store and run mailTokens + BayesFilter
@@ -24,6 +25,7 @@ import { openSqliteStore } from '../src/store/sqlite/open.ts';
 import { bayesSchema } from '../src/services/spamfinder/config.ts';
 import { BayesFilter } from '../src/services/spamfinder/bayes/bayes-filter.ts';
 import { mailTokens } from '../src/services/spamfinder/bayes/tokens.ts';
+import { classify } from '../src/services/spamfinder/bayes/classifier.ts';
 import { FuzzyFilter } from '../src/services/fuzzy-filter/index.ts';
 import { validateConfig } from '../src/config/load.ts';
 import { resetHWM, sampleTree, vmHWM, vmRSS } from './lib/procfs.ts';
@@ -254,7 +256,62 @@ async function benchSpamAssassin(): Promise<Figures> {
   }
 }
 
+/**
+ * BENCH_SPAM_MODE=cv: 5-fold cross-validation on the training part only (easy-ham-1 + spam-1),
+ * folds as contiguous blocks of each class; BENCH_SPAM_CV_OPTS (JSON) passes classifier options
+ * to compare. The model is the appliance's tokenizer and classifier over in-memory
+ * counts. This is where filter choices are made: the test part is not looked at.
+ */
+async function crossValidate(): Promise<void> {
+  const mails: { spam: boolean; hashes: number[]; fold: number }[] = [];
+  for (const [cls, groups] of Object.entries(TRAIN) as ['ham' | 'spam', readonly string[]][]) {
+    const all = groups.flatMap((g) => files(g));
+    // Contiguous blocks of each class (files are in arrival order): near-copies of one spam run
+    // mostly stay in one fold, and the last block is the latest mail, as spam-2 is later than spam-1.
+    for (const [i, f] of all.entries()) mails.push({ spam: cls === 'spam', hashes: (await mailTokens(strip(readFileSync(f)))).hashes, fold: Math.floor((i * 5) / all.length) });
+  }
+  const variants = [JSON.parse(process.env.BENCH_SPAM_CV_OPTS ?? '{}')].flat() as NonNullable<Parameters<typeof classify>[3]>[];
+  for (const opts of variants) {
+    const scores: { spam: boolean; score: number }[] = [];
+    for (let k = 0; k < 5; k++) {
+      const counts = new Map<number, { spam: number; ham: number }>();
+      const totals = { spam: 0, ham: 0 };
+      for (const m of mails) {
+        if (m.fold === k) continue;
+        m.spam ? totals.spam++ : totals.ham++;
+        for (const h of m.hashes) {
+          let c = counts.get(h);
+          if (!c) counts.set(h, (c = { spam: 0, ham: 0 }));
+          m.spam ? c.spam++ : c.ham++;
+        }
+      }
+      for (const m of mails) if (m.fold === k) scores.push({ spam: m.spam, score: classify(m.hashes, counts, totals, opts).score });
+    }
+    console.log(`cv options ${JSON.stringify(opts)}`);
+    printCv(scores);
+  }
+}
+
+function printCv(scores: { spam: boolean; score: number }[]): void {
+  const threshold = bayesSchema.parse({}).threshold;
+  const hams = scores.filter((x) => !x.spam);
+  const spams = scores.filter((x) => x.spam);
+  for (const t of [0.5, 0.7, 0.8, 0.9, 0.95, 0.99]) {
+    const fp = hams.filter((x) => x.score >= t).length;
+    const fn = spams.filter((x) => x.score < t).length;
+    const tp = spams.length - fn;
+    console.log(`cv threshold ${t}${t === threshold ? ' (default)' : ''}: FP ${fp}/${hams.length} (${fmt((fp / hams.length) * 100, 2)}%), FN ${fn}/${spams.length} (${fmt((fn / spams.length) * 100, 2)}%), F1 ${((2 * tp) / (2 * tp + fp + fn)).toFixed(4)}`);
+  }
+  // Mean log loss: how sure and how right (lower is better), independent of a threshold.
+  const loss = scores.reduce((a, x) => a - Math.log(Math.min(1 - 1e-6, Math.max(1e-6, x.spam ? x.score : 1 - x.score))), 0) / scores.length;
+  console.log(`cv log loss ${loss.toFixed(4)} over ${scores.length} mails`);
+}
+
 const results: Figures[] = [];
+if (process.env.BENCH_SPAM_MODE === 'cv') {
+  await crossValidate();
+  process.exit(0);
+}
 if (PEERS.includes('gatehouse')) results.push(await benchGatehouse());
 if (PEERS.includes('spamassassin')) results.push(await benchSpamAssassin());
 

@@ -85,6 +85,7 @@ export async function ensureBuilt({ force = false } = {}) {
   });
   // Files the code finds beside itself (import.meta.url) come along.
   cpSync(join(root, 'src/store/sqlite/migrations'), join(out, 'migrations'), { recursive: true });
+  cpSync(join(root, 'src/store/postgres/migrations'), join(out, 'pg-migrations'), { recursive: true });
   cpSync(join(root, 'src/store/sqlite/checkpoint-worker.mjs'), join(out, 'checkpoint-worker.mjs'));
   if (existsSync(tmp + '.map')) renameSync(tmp + '.map', bundle + '.map');
   renameSync(tmp, bundle); // atomic: a concurrent start sees the old or the new bundle, never half

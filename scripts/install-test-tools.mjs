@@ -24,9 +24,12 @@ const TOOLS = [
   { name: 'spamd', commands: ['spamd'], package: 'spamd', required: false, use: 'npm run bench:spam (SpamAssassin daemon)' },
   { name: 'spamc', commands: ['spamc'], package: 'spamc', required: false, use: 'npm run bench:spam (client)' },
   { name: 'dovecot', commands: ['dovecot'], package: 'dovecot-pop3d', required: true, use: 'POP3 peer of pop3-proxy tests (started by the tests, never as a system service)' },
-  { name: 'postgresql', commands: ['initdb', 'postgres'], package: 'postgresql', required: false, use: 'PostgreSQL store' },
+  { name: 'postgresql', commands: ['initdb', 'postgres', 'pg_ctl'], package: 'postgresql', required: true, use: 'cluster mode: PostgreSQL store tests start their own throwaway server (initdb into a temp dir, loopback port)' },
   { name: 'chromium', commands: ['chromium'], package: 'chromium', required: true, use: 'web console e2e tests (driven by playwright-core, headless)' },
   { name: 'gnupg', commands: ['gpg'], package: 'gnupg', required: true, use: 'OpenPGP interoperability of the mail-sealer (GNUPGHOME in a temp dir per test)' },
+  { name: 'notmuch', commands: ['notmuch'], package: 'notmuch', required: false, use: 'npm run bench:archive (the peer mail indexer)' },
+  { name: 'unzip', commands: ['unzip'], package: 'unzip', required: true, use: 'reads back the archive\'s zip exports (an independent zip reader)' },
+  { name: 'slapd', commands: ['slapd', 'slapadd'], package: 'slapd', required: true, use: 'LDAP bind for console logins (the test starts its own slapd on loopback with a config in a temp dir)' },
 ];
 
 const args = process.argv.slice(2);

@@ -19,6 +19,9 @@ export interface GatehouseOptions {
   sinkPort: number;
   /** Time allowed to become healthy. */
   startTimeoutMs?: number;
+  /** Cluster mode: the PostgreSQL URL (database.url) and this node's id; absent = embedded SQLite. */
+  databaseUrl?: string;
+  nodeId?: string;
 }
 
 export function gatehouseConfig(o: GatehouseOptions): string {
@@ -37,6 +40,8 @@ export function gatehouseConfig(o: GatehouseOptions): string {
     `  listen: "127.0.0.1:${o.adminPort}"`,
     'log:',
     '  level: warn',
+    ...(o.databaseUrl ? ['database:', `  url: ${JSON.stringify(o.databaseUrl)}`] : []),
+    ...(o.nodeId ? [`nodeId: ${o.nodeId}`] : []),
     '',
   ].join('\n');
 }

@@ -1,4 +1,6 @@
-// One load against one peer: smtp-source -> proxy -> peer -> sink, and the figures from it.
+// One load against one peer: smtp-source -> proxy -> peer -> sink, and the figures from it; or
+// split across several peers (cluster nodes): one smtp-source per peer, each through its own
+// proxy, one sink, the figures over all of them (runSplitLoad).
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnTracked } from './children.ts';
@@ -83,6 +85,16 @@ export interface LoadResult {
   sinkCpuMsPerMail: number | null;
   /** 1-minute load average when the load started (the machine is shared). */
   loadavgAtStart: number;
+  /** Split loads: per peer, its share (peakRssMB above is then the sum of their peaks). */
+  parts?: { port: number; accepted: number; wallMs: number; peakRssMB: number | null; cpuMsTotal: number | null }[];
+  /** CPU of other processes watched over the load (e.g. PostgreSQL), ms per mail delivered. */
+  watchedCpuMsPerMail?: Record<string, number | null>;
+}
+
+/** One peer of a split load, with the proxy in front of it. */
+export interface LoadTarget {
+  peer: Peer;
+  proxy: Agent;
 }
 
 const MB = 1024 * 1024;
@@ -106,28 +118,67 @@ async function runSmtpSource(args: string[], timeoutMs: number): Promise<{ wallM
   return { wallMs: nowMs() - t0, exit: code ?? signal, output: output.trim(), timedOut };
 }
 
-export async function runLoad(peer: Peer, proxy: Agent, sink: Agent, spec: LoadSpec, log: (s: string) => void): Promise<LoadResult> {
+export function runLoad(peer: Peer, proxy: Agent, sink: Agent, spec: LoadSpec, log: (s: string) => void): Promise<LoadResult> {
+  return runSplitLoad([{ peer, proxy }], sink, spec, log);
+}
+
+/** Adds up numbers that may be missing (null when any is). */
+const sumOf = (xs: (number | null | undefined)[]): number | null => (xs.every((x) => typeof x === 'number') ? (xs as number[]).reduce((a, b) => a + b, 0) : null);
+
+/** Concatenates the proxies' dumps into one (every field is per mail or a total). */
+function mergeDumps(ds: ProxyDump[]): ProxyDump {
+  if (ds.length === 1) return ds[0];
+  const starts = ds.map((d) => d.firstConnect).filter((t) => t > 0);
+  return {
+    ids: ds.flatMap((d) => d.ids),
+    rcpts: ds.flatMap((d) => d.rcpts),
+    tDots: ds.flatMap((d) => d.tDots),
+    tReplies: ds.flatMap((d) => d.tReplies),
+    codes: ds.flatMap((d) => d.codes),
+    firstConnect: starts.length ? Math.min(...starts) : 0,
+    lastReply: Math.max(...ds.map((d) => d.lastReply)),
+    connections: ds.reduce((a, d) => a + d.connections, 0),
+    accepted: ds.reduce((a, d) => a + d.accepted, 0),
+    rejected: ds.reduce((a, d) => a + d.rejected, 0),
+    protocolErrors: ds.reduce((a, d) => a + d.protocolErrors, 0),
+  };
+}
+
+/**
+ * The load split evenly across `targets` (mails and sessions; one smtp-source per target, all at
+ * once), arrivals at one sink. `watch` names other process trees whose CPU is reported per mail.
+ */
+export async function runSplitLoad(targets: LoadTarget[], sink: Agent, spec: LoadSpec, log: (s: string) => void, watch: Record<string, number> = {}): Promise<LoadResult> {
   const errors: string[] = [];
   const deadline = Date.now() + spec.timeoutMs;
-  await proxy.rpc.call('reset');
+  const peer = targets[0].peer;
+  for (const t of targets) await t.proxy.rpc.call('reset');
   await sink.rpc.call('reset');
 
-  const hwmPid = peer.hwmPid ?? peer.rootPid;
+  const hwmPids = targets.map((t) => t.peer.hwmPid ?? t.peer.rootPid);
+  const hwmPid = hwmPids[0];
   let hwmReset = false;
-  if (peer.memory === 'hwm') hwmReset = resetHWM(hwmPid);
+  if (peer.memory === 'hwm') hwmReset = hwmPids.map((p) => resetHWM(p)).every(Boolean);
   const sampler = sampleTree(peer.rootPid, 200);
   const loadavgAtStart = Math.round(os.loadavg()[0] * 100) / 100;
-  const cpu0 = treeCpuMs(peer.rootPid);
-  const proxyCpu0 = treeCpuMs(proxy.pid);
+  const cpu0s = targets.map((t) => treeCpuMs(t.peer.rootPid));
+  const proxyCpu0 = sumOf(targets.map((t) => treeCpuMs(t.proxy.pid)));
   const sinkCpu0 = treeCpuMs(sink.pid);
+  const watch0 = Object.fromEntries(Object.entries(watch).map(([k, pid]) => [k, treeCpuMs(pid)]));
 
-  const args = smtpSourceArgs(spec, proxy.port);
-  const command = `smtp-source ${args.join(' ')}`;
-  log(`  ${peer.name} / ${LOAD_LABEL[spec.kind]}: ${command}`);
-  const src = await runSmtpSource(args, spec.timeoutMs);
-  if (src.timedOut) errors.push(`smtp-source killed after ${spec.timeoutMs} ms`);
-  else if (src.exit !== 0) errors.push(`smtp-source exit ${src.exit}: ${src.output.slice(0, 500)}`);
-  const px0 = await proxy.rpc.call<{ accepted: number; rejected: number }>('count');
+  // Mails and sessions split evenly; the first targets take the remainders.
+  const share = (total: number, i: number) => Math.floor(total / targets.length) + (i < total % targets.length ? 1 : 0);
+  const argsOf = targets.map((t, i) => smtpSourceArgs({ ...spec, mails: share(spec.mails, i), sessions: Math.max(1, share(spec.sessions, i)) }, t.proxy.port));
+  const command = argsOf.map((a) => `smtp-source ${a.join(' ')}`).join(' & ');
+  log(`  ${peer.name}${targets.length > 1 ? ` x${targets.length}` : ''} / ${LOAD_LABEL[spec.kind]}: ${command}`);
+  const srcs = await Promise.all(argsOf.map((a) => runSmtpSource(a, spec.timeoutMs)));
+  for (const src of srcs) {
+    if (src.timedOut) errors.push(`smtp-source killed after ${spec.timeoutMs} ms`);
+    else if (src.exit !== 0) errors.push(`smtp-source exit ${src.exit}: ${src.output.slice(0, 500)}`);
+  }
+  const src = { wallMs: Math.max(...srcs.map((x) => x.wallMs)), exit: srcs.find((x) => x.exit !== 0)?.exit ?? 0 };
+  const counts = await Promise.all(targets.map((t) => t.proxy.rpc.call<{ accepted: number; rejected: number }>('count')));
+  const px0 = { accepted: counts.reduce((a, c) => a + c.accepted, 0), rejected: counts.reduce((a, c) => a + c.rejected, 0) };
   log(`    smtp-source done in ${(src.wallMs / 1000).toFixed(1)} s, ${px0.accepted} accepted, ${px0.rejected} rejected; waiting for arrivals...`);
 
   // Wait until everything accepted has arrived at the sink (or time is up / nothing moves).
@@ -150,13 +201,18 @@ export async function runLoad(peer: Peer, proxy: Agent, sink: Agent, spec: LoadS
     }
     await sleep(200);
   }
-  const cpu1 = treeCpuMs(peer.rootPid);
-  const proxyCpu1 = treeCpuMs(proxy.pid);
+  const cpu1s = targets.map((t) => treeCpuMs(t.peer.rootPid));
+  const proxyCpu1 = sumOf(targets.map((t) => treeCpuMs(t.proxy.pid)));
   const sinkCpu1 = treeCpuMs(sink.pid);
+  const watch1 = Object.fromEntries(Object.entries(watch).map(([k, pid]) => [k, treeCpuMs(pid)]));
   const mem = sampler.stop();
-  const hwm = peer.memory === 'hwm' ? vmHWM(hwmPid) : undefined;
+  const hwms = peer.memory === 'hwm' ? hwmPids.map((p) => vmHWM(p)) : [];
+  const hwm = peer.memory === 'hwm' ? (sumOf(hwms) ?? undefined) : undefined;
+  const cpu0 = sumOf(cpu0s) ?? undefined;
+  const cpu1 = sumOf(cpu1s) ?? undefined;
 
-  const px = await proxy.rpc.call<ProxyDump>('dump', undefined, 120_000);
+  const dumps = await Promise.all(targets.map((t) => t.proxy.rpc.call<ProxyDump>('dump', undefined, 120_000)));
+  const px = mergeDumps(dumps);
   const sk = await sink.rpc.call<SinkDump>('dump', undefined, 120_000);
   if (px.protocolErrors) errors.push(`proxy: ${px.protocolErrors} replies without a command`);
 
@@ -230,7 +286,7 @@ export async function runLoad(peer: Peer, proxy: Agent, sink: Agent, spec: LoadS
     peakRssMB: round(peakRssMB, 1),
     peakRssMethod:
       peer.memory === 'hwm'
-        ? `VmHWM of pid ${hwmPid}${hwmReset ? ' (reset via clear_refs before the load)' : ' (could not reset: peak since process start)'}`
+        ? `VmHWM of pid ${hwmPids.join(' + ')}${hwmReset ? ' (reset via clear_refs before the load)' : ' (could not reset: peak since process start)'}`
         : `max over ${mem.samples} samples (every 200 ms) of the sum of VmRSS of all processes under the master`,
     treeRssSumPeakMB: round(mem.peakRssSum / MB, 1),
     treePssSumPeakMB: round(mem.peakPssSum / MB, 1),
@@ -239,10 +295,22 @@ export async function runLoad(peer: Peer, proxy: Agent, sink: Agent, spec: LoadS
     cpuMsPerMail: cpuMsTotal !== null && matched ? round(cpuMsTotal / matched, 3) : null,
     proxyConnections: px.connections,
     sinkConnections: sk.connections,
-    proxyCpuMsPerMail: perMail(proxyCpu0, proxyCpu1, px.accepted),
+    proxyCpuMsPerMail: perMail(proxyCpu0 ?? undefined, proxyCpu1 ?? undefined, px.accepted),
     sinkCpuMsPerMail: perMail(sinkCpu0, sinkCpu1, sk.times.length),
     loadavgAtStart,
   };
   if (matched < px.accepted) r.errors.push(`${px.accepted - matched} accepted mails not matched at the sink`);
+  if (targets.length > 1) {
+    r.parts = targets.map((t, i) => ({
+      port: t.peer.smtpPort,
+      accepted: counts[i].accepted,
+      wallMs: round(srcs[i].wallMs, 1) ?? 0,
+      peakRssMB: round(hwms[i] !== undefined ? hwms[i]! / MB : null, 1),
+      cpuMsTotal: round(cpu0s[i] !== undefined && cpu1s[i] !== undefined ? cpu1s[i]! - cpu0s[i]! : null, 0),
+    }));
+  }
+  if (Object.keys(watch).length) {
+    r.watchedCpuMsPerMail = Object.fromEntries(Object.keys(watch).map((k) => [k, perMail(watch0[k], watch1[k], matched)]));
+  }
   return r;
 }

@@ -5,8 +5,10 @@ import { duration, hostPort, domainName, cidr } from './fields.ts';
 import { spamfinderConfigSchema } from '../services/spamfinder/config.ts';
 import { archiveConfigSchema } from '../services/mail-depot/config.ts';
 import { pop3ConfigSchema } from '../services/pop3-proxy/config.ts';
+import { ldapConfigSchema } from '../admin/auth/ldap-config.ts';
 import { remoteSupportConfigSchema } from '../services/remote-support/config.ts';
 import { sealerConfigSchema } from '../services/mail-sealer/config.ts';
+import { portalConfigSchema } from '../services/portal-crypt/config.ts';
 
 /** A delivery route: "mx" (MX lookup) or "smtp://host:port" (relay), optionally "smtp+starttls://". */
 const route = z.string().refine((s) => s === 'mx' || /^smtps?:\/\/[^/]+(:\d+)?\/?$/.test(s), {
@@ -22,6 +24,25 @@ const smtpUser = z.strictObject({
 export const configSchema = z.strictObject({
   hostname: z.string().min(1).default('gatehouse.localdomain'),
   dataDir: z.string().min(1).default('./data'),
+  /**
+   * Where the appliance's data lives. Absent: the embedded default (SQLite + files in dataDir).
+   * `url: postgres://…`: cluster mode — every node pointed at the same PostgreSQL is one appliance.
+   */
+  database: z
+    .strictObject({
+      url: z
+        .string()
+        .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'must be a postgres:// URL' })
+        .optional(),
+      /** Connections this node keeps to PostgreSQL. */
+      poolSize: z.number().int().min(2).max(200).default(10),
+    })
+    .prefault({}),
+  /** This node's name in a cluster (service states, leases and logs are per node). Default: the host name. */
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", up to 63')
+    .optional(),
   smtp: z
     .strictObject({
       listen: hostPort('0.0.0.0:2525'),
@@ -81,8 +102,16 @@ export const configSchema = z.strictObject({
   /** Encryption policies, inbound handling, S/MIME algorithms and the built-in CA (mail-sealer); see src/services/mail-sealer/config.ts. */
   sealer: sealerConfigSchema.prefault({}),
   /** Outgoing support tunnel; see src/services/remote-support/config.ts. */
+  /** The encryption portal for recipients without keys (portal-crypt); see src/services/portal-crypt/config.ts. */
+  portal: portalConfigSchema.prefault({}),
   remoteSupport: remoteSupportConfigSchema.prefault({}),
-  admin: z.strictObject({ listen: hostPort('127.0.0.1:8025') }).prefault({}),
+  admin: z
+    .strictObject({
+      listen: hostPort('127.0.0.1:8025'),
+      /** Console logins checked by an LDAP bind; see src/admin/auth/ldap-config.ts. */
+      ldap: ldapConfigSchema.optional(),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

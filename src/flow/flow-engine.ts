@@ -22,7 +22,11 @@ export class FlowEngine {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly runners = new Map<StageName, StageRunner>();
 
-  constructor(private readonly o: FlowEngineOptions) {}
+  constructor(private readonly o: FlowEngineOptions) {
+    // Cluster: mail another node made ready wakes this node's runner at once, not at its poll
+    // timer. The store ends the subscription when it closes.
+    o.store.queue.watch?.((queue) => this.notify(queue));
+  }
 
   /** Starts processing a stage for a service. */
   startStage(stage: Stage, actor: string, configured: () => boolean): void {

@@ -2,9 +2,8 @@
 import { auxiliaryService } from './auxiliary-service.ts';
 import type { Service } from './service.ts';
 
-// compliance-log is its own service now: src/services/compliance-log/index.ts.
-export const portalCrypt = () =>
-  auxiliaryService({ name: 'portal-crypt', kind: 'auxiliary', description: 'Encryption portal for recipients without keys (password-protected web portal)' });
+// compliance-log and portal-crypt are services of their own now: src/services/compliance-log/index.ts,
+// src/services/portal-crypt/index.ts.
 export const fuzzyFilter = () =>
   auxiliaryService({ name: 'fuzzy-filter', kind: 'auxiliary', description: 'Fuzzy-hash store of spam patterns that the spamfinder asks' });
 export const virusScanner = () =>

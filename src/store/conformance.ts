@@ -241,6 +241,8 @@ export function storeConformance(o: ConformanceOptions): void {
       subject,
       messageId: `<${subject}@x>`,
       attachments: [],
+      retainUntil: Date.UTC(2035, 0, 1),
+      addresses: ['alice@example.org', 'bob@example.test'],
       blob: { inline: Buffer.from('blob') },
       index: { sender: 'alice@example.org', recipients: 'bob@example.test', subject, body: `text of ${subject}`, attachments: '', messageId: `<${subject}@x>` },
     });
@@ -287,5 +289,24 @@ export function storeConformance(o: ConformanceOptions): void {
     await s.settings.set('x', { a: 1 });
     await s.settings.set('x', { a: 2 });
     assert.deepEqual(await s.settings.get('x'), { a: 2 });
+  });
+
+  withStore('settings list by a plain prefix in key order, and a delete is seen by one caller only', async (s) => {
+    await s.settings.set('node:b', { at: 2 });
+    await s.settings.set('node:a', { at: 1 });
+    await s.settings.set('nodex', 1);
+    await s.settings.set('node_a', 1); // `_` is no wildcard
+    await s.settings.set('node%', 1); // nor is `%`
+    assert.deepEqual(await s.settings.list('node:'), [
+      { key: 'node:a', value: { at: 1 } },
+      { key: 'node:b', value: { at: 2 } },
+    ]);
+    assert.deepEqual((await s.settings.list('node%')).map((e) => e.key), ['node%']);
+    assert.deepEqual(await s.settings.list('nothing:'), []);
+    const both = await Promise.all([s.settings.delete('node:a'), s.settings.delete('node:a')]);
+    assert.deepEqual(both.sort(), [false, true]);
+    assert.equal(await s.settings.get('node:a'), undefined);
+    assert.equal(await s.settings.delete('never-there'), false);
+    assert.deepEqual((await s.settings.list('node:')).map((e) => e.key), ['node:b']);
   });
 }

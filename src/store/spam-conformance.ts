@@ -31,6 +31,16 @@ export function spamStoreConformance(o: { name: string; open(): Promise<{ store:
     assert.equal((await s.spam.bayesSize()).tokens, 500);
   });
 
+  withStore('Bayes counts never go negative: a mail moved after its tokens were pruned', async (s) => {
+    const old = Array.from({ length: 20 }, (_, i) => 50_000 + i);
+    await s.spam.bayesLearn([{ digest: 'old', tokens: old, class: 'spam' }]);
+    await s.spam.bayesLearn([{ digest: 'new', tokens: Array.from({ length: 20 }, (_, i) => 60_000 + i), class: 'ham' }]);
+    await s.spam.bayesPrune(20); // the least recently learned tokens go: those of "old"
+    assert.equal((await s.spam.bayesTokens(old)).size, 0);
+    assert.equal(await s.spam.bayesLearn([{ digest: 'old', tokens: old, class: 'ham' }]), 1);
+    for (const [, c] of await s.spam.bayesTokens(old)) assert.deepEqual(c, { spam: 0, ham: 1 });
+  });
+
   withStore('filter lists: add (idempotent), list by owner, remove', async (s) => {
     const a = await s.spam.addListEntry({ list: 'abl', value: '*@spam.test', createdBy: 't' });
     const again = await s.spam.addListEntry({ list: 'abl', value: '*@spam.test', createdBy: 't' });

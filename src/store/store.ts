@@ -116,6 +116,16 @@ export interface QueueStore {
   liveBodyKeys(): Promise<Set<string>>;
   /** Forgets mails that reached a final state before `olderThan`, with their tracking events. */
   purgeFinal(olderThan: number): Promise<number>;
+  /**
+   * Optional, for stores shared by several processes (PostgreSQL cluster): calls `listener` with
+   * a queue's name after another process committed a change that made mail ready there (insert,
+   * completion, admin move, flush, release). The process's own changes are not reported (its flow
+   * engine wakes its runners itself). Best effort: while the store cannot listen nothing is
+   * called, and once it listens again every stage queue is reported once, so nothing waits for a
+   * poll timer. Returns a function that removes the listener; close() ends all of them. A store
+   * used by one process only (SQLite) leaves it out.
+   */
+  watch?(listener: (queue: QueueName) => void): () => void;
 }
 
 export class QueueConflict extends Error {
@@ -192,10 +202,21 @@ export interface Pop3UidlStore {
   forget(mailbox: string, uidls: string[]): Promise<number>;
 }
 
-/** Small persistent settings: service states, maintenance mode, secrets. */
+/** Small persistent settings: service states, maintenance mode, secrets; node heartbeats and commands. */
 export interface SettingsStore {
   get<T>(key: string): Promise<T | undefined>;
+  /** Creates or replaces a setting; resolves once it is durable. */
   set(key: string, value: unknown): Promise<void>;
+  /**
+   * Every setting whose key starts with `prefix` (a plain prefix, no wildcards: `%` and `_` are
+   * ordinary characters), in key order. Used for per-node entries (`node:<id>`, commands).
+   */
+  list<T>(prefix: string): Promise<{ key: string; value: T }[]>;
+  /**
+   * Removes a setting; resolves true when this call removed it and false when it was not there,
+   * so of two callers deleting the same key at once exactly one sees true (a command is taken once).
+   */
+  delete(key: string): Promise<boolean>;
 }
 
 /**
@@ -272,6 +293,8 @@ export interface ArchivedMessage {
   subject: string;
   messageId: string;
   attachments: string[];
+  /** Retention: the message may be deleted from this time on (ms), never earlier. */
+  retainUntil: number;
 }
 
 /** The full-text document of one message (FTS columns). */
@@ -287,6 +310,11 @@ export interface ArchiveIndexDocument {
 export interface NewArchivedMessage extends Omit<ArchivedMessage, 'archivedAt'> {
   blob: ArchiveBlobRef;
   index: ArchiveIndexDocument;
+  /**
+   * The addresses in its From, To and Cc headers, lower case. With every arrival's envelope
+   * sender and recipients (lower-cased by the store) they are what `participants` matches.
+   */
+  addresses: string[];
 }
 
 /** One arrival of a mail in the archive: a link of the archive's hash chain. */
@@ -317,8 +345,43 @@ export interface ArchiveSearch {
   before?: number;
   after?: number;
   hasAttachment?: boolean;
+  /** Only these messages (archive ids): which of them a query finds (legal holds by query). */
+  ids?: string[];
+  /**
+   * Only messages one of these addresses (lower case) is a participant of: in a From, To or Cc
+   * header, or an envelope sender or recipient of any arrival. Exact, whole addresses.
+   */
+  participants?: string[];
   offset: number;
   limit: number;
+}
+
+/** A legal hold: blocks the deletion of one message, or of every message a query finds. */
+export interface ArchiveHold {
+  id: string;
+  /** Exactly one of archiveId and query is set. */
+  archiveId: string | null;
+  /** Archive query language (mail-depot/query.ts); also covers mail archived later. */
+  query: string | null;
+  reason: string;
+  createdBy: string;
+  createdAt: number;
+  removedBy: string | null;
+  removedAt: number | null;
+}
+
+/** A deletion by the expiry job (a tombstone): a link of the deletions' own hash chain. */
+export interface ArchiveDeletion {
+  seq: number;
+  at: number;
+  archiveId: string;
+  contentHash: string;
+  archivedAt: number;
+  retainUntil: number;
+  reason: string;
+  actor: string;
+  prevHash: string;
+  hash: string;
 }
 
 export interface ArchiveStore {
@@ -328,7 +391,8 @@ export interface ArchiveStore {
   /**
    * Archives one arrival in one durable transaction: stores `message` unless a message with the
    * same content hash exists (then the new blob is dropped and the arrival is linked to the one
-   * already stored), and appends the chain entry `entry` builds from the last entry.
+   * already stored; its retainUntil becomes the later of both), and appends the chain entry
+   * `entry` builds from the last entry.
    */
   archive(a: {
     message: NewArchivedMessage;
@@ -349,6 +413,28 @@ export interface ArchiveStore {
   keyIds(): Promise<string[]>;
   /** Start-up: drops unfinished blob files and blob files no message refers to; returns how many. */
   sweep(): Promise<number>;
+  /**
+   * Messages whose retention ended at or before `now`, in storage order after position `after`,
+   * held or not (the caller applies the holds; remove() refuses a message held by message).
+   */
+  scanExpired(now: number, after: number, limit: number): Promise<StoredLink<ArchivedMessage>[]>;
+  /**
+   * Deletes one message (blob, index row, message row) and appends the deletion `deletion`
+   * builds from the last one, in one durable transaction; chain entries of its arrivals stay.
+   * Deletes nothing and resolves null when the message is gone, its retention has not ended at
+   * `now`, or a legal hold by message is on it.
+   */
+  remove(archiveId: string, now: number, deletion: (last: { seq: number; hash: string } | null, m: ArchivedMessage) => ArchiveDeletion): Promise<ArchiveDeletion | null>;
+  /** The deletion of a message, or null. */
+  deletionOf(archiveId: string): Promise<ArchiveDeletion | null>;
+  /** Deletions in storage order after position `after`. */
+  scanDeletions(after: number, limit: number): Promise<StoredLink<ArchiveDeletion>[]>;
+  /** Places a hold (durable before it resolves). */
+  addHold(h: Omit<ArchiveHold, 'removedBy' | 'removedAt'>): Promise<ArchiveHold>;
+  /** Holds, oldest first; removed ones too when `withRemoved`. */
+  holds(withRemoved?: boolean): Promise<ArchiveHold[]>;
+  /** Removes an active hold (kept, marked removed); null when there is no active hold `id`. */
+  removeHold(id: string, by: string, at: number): Promise<ArchiveHold | null>;
 }
 
 /** Token and message counts of the Bayes classifier, per class. */
@@ -482,6 +568,132 @@ export interface UserStore {
   remove(name: string): Promise<boolean>;
 }
 
+/** A console session as stored: the session id (the cookie) is kept only as its SHA-256 (hex). */
+export interface StoredSession {
+  idHash: string;
+  user: string;
+  role: UserRole;
+  csrfToken: string;
+  createdAt: number;
+  lastSeen: number;
+  expiresAt: number;
+}
+
+/** Console sessions, kept so that a restart does not log everyone out. */
+export interface SessionStore {
+  /** Saves a new session (an existing id hash is replaced); durable before it resolves. */
+  put(s: StoredSession): Promise<void>;
+  /** The session with this id hash, expired or not (the caller checks expiresAt), or null. */
+  get(idHash: string): Promise<StoredSession | null>;
+  /** Records a request: new lastSeen and expiresAt. Need not be durable (a lost touch only shortens a session). */
+  touch(idHash: string, lastSeen: number, expiresAt: number): Promise<void>;
+  /** Ends one session (durable); unknown ids are ignored. */
+  remove(idHash: string): Promise<void>;
+  /** Ends every session of a user (durable); returns how many there were. */
+  removeUser(user: string): Promise<number>;
+  /** Drops sessions whose expiresAt is at or before `now`; returns how many. */
+  purgeExpired(now: number): Promise<number>;
+}
+
+/** A named API token for scripts; the token itself is kept only as its SHA-256 (hex). */
+export interface StoredApiToken {
+  name: string;
+  role: UserRole;
+  tokenHash: string;
+  createdAt: number;
+  createdBy: string;
+  /** Last request made with it (ms), null when never used; updated at most about once a minute. */
+  lastUsedAt: number | null;
+}
+
+/** Named API tokens. Every write but markUsed is durable before it resolves. */
+export interface ApiTokenStore {
+  /** Adds a token; resolves false (and changes nothing) when the name is taken. */
+  add(t: Omit<StoredApiToken, 'lastUsedAt'>): Promise<boolean>;
+  /** By name. */
+  list(): Promise<StoredApiToken[]>;
+  byHash(tokenHash: string): Promise<StoredApiToken | null>;
+  markUsed(name: string, at: number): Promise<void>;
+  /** Revokes (deletes) a token; false when there is none by that name. */
+  remove(name: string): Promise<boolean>;
+}
+
+/**
+ * How a portal message's content key is held: under the appliance's portal key until the
+ * recipient's first visit ("appliance"), then under a key derived from the recipient's portal
+ * password ("recipient"), or from the start under one the sender gave ("sender").
+ */
+export type PortalKeyWrap = 'appliance' | 'recipient' | 'sender';
+
+/** A mail waiting in the encryption portal for one recipient (its content is sealed, see PortalStore). */
+export interface PortalMessage {
+  /** Unguessable only together with the signed link; stable per (mail, recipient). */
+  id: string;
+  /** The queue mail it came from. */
+  mailId: string;
+  /** Lower-cased address of the recipient it waits for. */
+  recipient: string;
+  /** Envelope sender of the original: portal replies go there. */
+  sender: string;
+  /** The original From header (display only). */
+  from: string;
+  subject: string;
+  wrap: PortalKeyWrap;
+  /** The content key, sealed by portal-crypt; opaque to the store. */
+  wrappedKey: Buffer;
+  /** scrypt salt of a sender's password ("sender" wrap); null otherwise. */
+  salt: Buffer | null;
+  /** Size of the original mail, bytes. */
+  size: number;
+  createdAt: number;
+  expiresAt: number;
+  /** First time the recipient opened it; null until then. */
+  openedAt: number | null;
+  /** Replies sent through the portal from this message. */
+  replies: number;
+}
+
+/** A portal recipient's password, kept only as an scrypt salt and an HKDF verifier. */
+export interface PortalAccount {
+  address: string;
+  salt: Buffer;
+  /** KDF and its parameters, e.g. "scrypt:N=32768,r=8,p=1". */
+  kdf: string;
+  verifier: Buffer;
+  createdAt: number;
+}
+
+/** The encryption portal's messages and recipient accounts. Every write is durable before it resolves. */
+export interface PortalStore {
+  /**
+   * Stores a message with its sealed content. A message with the same id is left as it is (a
+   * stage that runs again after a crash deposits the same message): resolves false then.
+   */
+  deposit(m: Omit<PortalMessage, 'createdAt' | 'openedAt' | 'replies'>, content: Buffer, now: number): Promise<boolean>;
+  get(id: string): Promise<PortalMessage | null>;
+  /** The sealed content of a message; null when it is gone. */
+  content(id: string): Promise<Buffer | null>;
+  /**
+   * Replaces the key wrap only while it is still `from` (compare and set: two first visits at
+   * once cannot both win), and sets openedAt when unset. False when it changed or is gone.
+   */
+  rewrap(id: string, from: PortalKeyWrap, to: { wrap: PortalKeyWrap; wrappedKey: Buffer; salt: Buffer | null }, now: number): Promise<boolean>;
+  /** Sets openedAt if unset (a visit that needed no re-wrap). */
+  markOpened(id: string, now: number): Promise<void>;
+  /** Counts one reply sent from a message. */
+  addReply(id: string): Promise<void>;
+  /** Newest first, without content. */
+  list(f?: { recipient?: string; limit?: number; offset?: number }): Promise<PortalMessage[]>;
+  remove(id: string): Promise<boolean>;
+  /** Removes every message whose expiresAt is before `now`; returns how many went. */
+  purge(now: number): Promise<number>;
+  account(address: string): Promise<PortalAccount | null>;
+  /** Adds an account; resolves false (and changes nothing) when the address has one already. */
+  addAccount(a: PortalAccount): Promise<boolean>;
+  /** Forgets an account (the recipient sets a new password on the next visit to a new message). */
+  removeAccount(address: string): Promise<boolean>;
+}
+
 export interface Store {
   queue: QueueStore;
   bodies: BodyStore;
@@ -494,5 +706,11 @@ export interface Store {
   keys: KeyStore;
   /** Console users; absent in stores that do not keep them. */
   users?: UserStore;
+  /** Console sessions; absent in stores that do not keep them (sessions then end with the process). */
+  sessions?: SessionStore;
+  /** Named API tokens; absent in stores that do not keep them. */
+  apiTokens?: ApiTokenStore;
+  /** Encryption portal (portal-crypt); absent in stores that do not keep it: then there is no portal. */
+  portal?: PortalStore;
   close(): Promise<void>;
 }

@@ -120,7 +120,7 @@ test('the services page has no horizontal overflow on a narrow screen and works 
   // Keyboard: Tab reaches the navigation links and Enter follows one.
   await page.keyboard.press('Tab');
   let reached = false;
-  for (let i = 0; i < 10 && !reached; i++) {
+  for (let i = 0; i < 20 && !reached; i++) {
     reached = (await page.evaluate(() => document.activeElement?.textContent)) === 'Logs';
     if (!reached) await page.keyboard.press('Tab');
   }

@@ -52,6 +52,16 @@ const CONTROL_ERRORS: Record<ControlErrorCode, ApiErrorSpec> = {
     title: 'Queue not found',
     description: 'No queue has that name; the queue names are the flow stages, the holding queues and the final states.',
   },
+  NODE_NOT_FOUND: {
+    status: 404,
+    title: 'Node not found',
+    description: 'No gateway node of this appliance has that id (`node` names a node, or `all`); `GET /api/v1/services` lists the nodes with their last heartbeat.',
+  },
+  NODE_TIMEOUT: {
+    status: 504,
+    title: 'Node did not answer',
+    description: 'The command for another node was not applied in time: the node is down, cut off from the database, or the action is still running there. Check the node (its heartbeat in `GET /api/v1/services`) and try again.',
+  },
   MAINTENANCE_MODE: {
     status: 409,
     title: 'Appliance is in maintenance mode',
@@ -132,10 +142,40 @@ const CONTROL_ERRORS: Record<ControlErrorCode, ApiErrorSpec> = {
     title: 'Import job cannot be resumed',
     description: 'The import job is running or already done; only an interrupted or failed job can be resumed.',
   },
+  REDELIVER_NO_RECIPIENT: {
+    status: 400,
+    title: 'No recipient to redeliver to',
+    description: 'The archived mail has no recipient of its own (imported mail) or an address given is not a mail address; name the recipients with `to`.',
+  },
+  HOLD_INVALID: {
+    status: 400,
+    title: 'Invalid legal hold',
+    description: 'A legal hold names exactly one of an archived message id (that exists) or a search query (valid in the query language), and a reason.',
+  },
+  HOLD_NOT_FOUND: {
+    status: 404,
+    title: 'Legal hold not found',
+    description: 'No active legal hold has that id; `GET /api/v1/archive/holds` lists them.',
+  },
+  AUDIT_GRANT_INVALID: {
+    status: 400,
+    title: 'Invalid audit grant',
+    description: 'An audit grant names an existing user with the auditor role, a valid archive query, a time window (from before until) and an expiry in the future.',
+  },
+  AUDIT_GRANT_NOT_FOUND: {
+    status: 404,
+    title: 'Audit grant not found',
+    description: 'No active audit grant has that id; `GET /api/v1/audit/grants` lists them.',
+  },
   ARCHIVE_INTEGRITY_FAILED: {
     status: 500,
     title: 'Archived message fails its integrity check',
     description: 'The stored mail was changed or damaged (its authentication tag, SHA-256 or size does not match what was archived), so it is not handed out. Run `gatehouse archive verify` and restore the archive from a backup.',
+  },
+  PORTAL_NOT_FOUND: {
+    status: 404,
+    title: 'Not in the encryption portal',
+    description: 'No mail waits in the encryption portal under that id, or the address has no portal password; `GET /api/v1/portal/messages` lists the mails.',
   },
   KEY_NOT_FOUND: {
     status: 404,
@@ -235,6 +275,31 @@ const HTTP_ERRORS = {
     status: 400,
     title: 'Invalid user',
     description: 'The user name, role or password does not meet the rules; the detail says which.',
+  },
+  LDAP_UNAVAILABLE: {
+    status: 503,
+    title: 'LDAP directory unavailable',
+    description: 'The login needed the LDAP directory (admin.ldap), which did not answer in time or failed; local users can still log in. Try again later; the gateway log has the details.',
+  },
+  TOKEN_EXISTS: {
+    status: 409,
+    title: 'API token exists',
+    description: 'An API token with that name exists already; revoke it first or choose another name.',
+  },
+  TOKEN_NOT_FOUND: {
+    status: 404,
+    title: 'API token not found',
+    description: 'No API token has that name; `GET /api/v1/tokens` lists them.',
+  },
+  NO_MAIL_ADDRESS: {
+    status: 409,
+    title: 'No mail address',
+    description: 'The calling user has no e-mail address, so it has no own quarantine, lists or archive; an admin sets one (`gatehouse users add … --email`).',
+  },
+  MAIL_NOT_YOURS: {
+    status: 404,
+    title: 'Mail not found',
+    description: 'No mail with that id is addressed to the calling user alone; another user\'s mail (or one shared with other recipients) is handled by an admin or the helpdesk.',
   },
   INTERNAL: {
     status: 500,

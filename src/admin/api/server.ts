@@ -22,8 +22,12 @@ import { registerSpamfinderRoutes } from './routes/spamfinder.ts';
 import { registerComplianceRoutes } from './routes/compliance.ts';
 import { registerArchiveRoutes } from './routes/archive.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
+import { registerPortalRoutes } from './routes/portal.ts';
 import { registerSessionRoutes } from './routes/session.ts';
 import { registerUserRoutes } from './routes/users.ts';
+import { registerTokenRoutes } from './routes/tokens.ts';
+import { registerMeRoutes } from './routes/me.ts';
+import { setCaller } from './caller.ts';
 import { consoleFallback, isConsolePath, registerConsole } from './console.ts';
 import { SESSION_COOKIE, SessionManager, readCookie, type SessionOptions } from '../auth/sessions.ts';
 import { LoginLimiter, DEFAULT_LOGIN_LIMITS, type LoginLimits } from '../auth/login-limiter.ts';
@@ -82,7 +86,7 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
       },
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token in <dataDir>/admin.token (acts as admin).' },
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token in <dataDir>/admin.token (acts as admin), or a named API token from POST /api/v1/tokens (`gatehouse tokens create`), which acts with its own role.' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'A console session from POST /api/v1/session; requests other than GET also need its CSRF token in X-CSRF-Token. What it may call depends on the user\'s role.' },
         },
       },
@@ -94,21 +98,30 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
 
   for (const s of SHARED_SCHEMAS) app.addSchema(s);
 
-  const sessions = new SessionManager(opts.sessions);
+  const sessions = new SessionManager({ store: control.users?.sessionStore, ...opts.sessions });
   const limiter = new LoginLimiter(opts.loginLimits ?? DEFAULT_LOGIN_LIMITS);
 
-  // Who is calling: the bearer token (the CLI; it acts as admin) or a console session cookie
-  // (its CSRF token is required on every request that is not a read); then the role decides.
+  // Who is calling: the appliance's bearer token (the CLI; it acts as admin), a named API token
+  // (a script; it acts with its own role) or a console session cookie (its CSRF token is
+  // required on every request that is not a read); then the role decides.
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
     if (PUBLIC_ROUTES.has(`${req.method} ${req.routeOptions.url}`) || isConsolePath(path)) return;
     if (req.headers.authorization !== undefined) {
-      if (tokenMatches(req.headers.authorization, expected)) return;
+      if (tokenMatches(req.headers.authorization, expected)) return void setCaller(req, { name: 'admin-api', role: 'admin', kind: 'appliance-token' });
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization)?.[1];
+      const named = bearer && control.users?.tokens ? await control.users.tokens.authenticate(bearer) : null;
+      if (named) {
+        if (!roleMayCall(named.role, req.method, path)) return sendProblem(reply, 'FORBIDDEN', `the token ${named.name} (role ${named.role}) may not ${req.method} ${path}`);
+        setCaller(req, { name: `token:${named.name}`, role: named.role, kind: 'api-token' });
+        (req as typeof req & { actor?: string }).actor = `token:${named.name}`;
+        return;
+      }
       log?.warn('admin API: request without a valid token', { method: req.method, url: req.url, ip: req.ip });
       reply.header('www-authenticate', 'Bearer realm="gatehouse"');
       return sendProblem(reply, 'UNAUTHORIZED', 'the bearer token is wrong');
     }
-    const session = sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
+    const session = await sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
     if (!session) {
       reply.header('www-authenticate', 'Bearer realm="gatehouse"');
       return sendProblem(reply, 'UNAUTHORIZED', 'a bearer token or a console login is required');
@@ -118,6 +131,7 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
       return sendProblem(reply, 'CSRF_FAILED', 'the X-CSRF-Token header is missing or wrong');
     }
     if (!roleMayCall(session.role, req.method, path)) return sendProblem(reply, 'FORBIDDEN', `the role ${session.role} may not ${req.method} ${path}`);
+    setCaller(req, { name: session.user, role: session.role, kind: 'session' });
     (req as typeof req & { actor?: string }).actor = session.user;
   });
 
@@ -154,8 +168,11 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
     registerComplianceRoutes(api, control);
     registerArchiveRoutes(api, control);
     registerKeyRoutes(api, control);
+    registerPortalRoutes(api, control);
     registerSessionRoutes(api, { control, sessions, limiter });
     if (control.users) registerUserRoutes(api, control.users, sessions);
+    if (control.users?.tokens) registerTokenRoutes(api, control.users.tokens);
+    if (control.users) registerMeRoutes(api, control, control.users);
     registerMetricsRoute(api, control);
     api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => api.swagger());
   });

@@ -11,36 +11,36 @@ import { roleMayCall } from './access.ts';
 import { createUserControl, ensureFirstAdmin, UserError } from './users.ts';
 import { openSqliteStore } from '../../store/sqlite/open.ts';
 
-test('a session ends after the idle time, and at the latest after the maximum lifetime', () => {
+test('a session ends after the idle time, and at the latest after the maximum lifetime', async () => {
   let now = 1_000_000;
   const m = new SessionManager({ idleMs: 1000, maxMs: 2500, now: () => now });
-  const s = m.create('alice', 'admin');
+  const s = await m.create('alice', 'admin');
   now += 900;
-  assert.equal(m.get(s.id)?.user, 'alice', 'a request within the idle time keeps it');
+  assert.equal((await m.get(s.id))?.user, 'alice', 'a request within the idle time keeps it');
   now += 900;
-  assert.ok(m.get(s.id), 'the idle time restarted with the last request');
+  assert.ok(await m.get(s.id), 'the idle time restarted with the last request');
   now += 600; // 2400 after login
-  assert.ok(m.get(s.id));
+  assert.ok(await m.get(s.id));
   now += 200; // 2600: past the maximum even though it was used 200 ms ago
-  assert.equal(m.get(s.id), null);
+  assert.equal(await m.get(s.id), null);
 
-  const t = m.create('bob', 'user');
+  const t = await m.create('bob', 'user');
   now += 1001;
-  assert.equal(m.get(t.id), null, 'idle for longer than idleMs');
-  assert.equal(m.get('made-up'), null);
+  assert.equal(await m.get(t.id), null, 'idle for longer than idleMs');
+  assert.equal(await m.get('made-up'), null);
 });
 
-test('the CSRF token must match the session exactly; destroyUser ends every session of a user', () => {
+test('the CSRF token must match the session exactly; destroyUser ends every session of a user', async () => {
   const m = new SessionManager();
-  const a = m.create('alice', 'admin'), b = m.create('alice', 'admin'), c = m.create('carol', 'auditor');
+  const a = await m.create('alice', 'admin'), b = await m.create('alice', 'admin'), c = await m.create('carol', 'auditor');
   assert.equal(SessionManager.csrfMatches(a, a.csrfToken), true);
   assert.equal(SessionManager.csrfMatches(a, b.csrfToken), false);
   assert.equal(SessionManager.csrfMatches(a, undefined), false);
   assert.equal(SessionManager.csrfMatches(a, [a.csrfToken]), false);
-  m.destroyUser('alice');
-  assert.equal(m.get(a.id), null);
-  assert.equal(m.get(b.id), null);
-  assert.equal(m.get(c.id)?.user, 'carol');
+  await m.destroyUser('alice');
+  assert.equal(await m.get(a.id), null);
+  assert.equal(await m.get(b.id), null);
+  assert.equal((await m.get(c.id))?.user, 'carol');
   assert.equal(readCookie('x=1; gatehouse_session=abc%3D; y=2', 'gatehouse_session'), 'abc=');
   assert.equal(readCookie('x=1', 'gatehouse_session'), undefined);
 });
@@ -73,18 +73,29 @@ test('roles: admin everything, auditor reads logs/compliance/archive, helpdesk r
     ['auditor', 'GET', '/api/v1/logs', true],
     ['auditor', 'GET', '/api/v1/compliance/verify', true],
     ['auditor', 'GET', '/api/v1/archive/search', true],
-    ['auditor', 'POST', '/api/v1/compliance/verify', false],
+    ['auditor', 'POST', '/api/v1/compliance/verify', true],
+    ['auditor', 'POST', '/api/v1/compliance', false],
+    ['auditor', 'POST', '/api/v1/archive/imports', false],
     ['auditor', 'GET', '/api/v1/services', false],
     ['auditor', 'GET', '/api/v1/logsX', false],
     ['helpdesk', 'GET', '/api/v1/services', true],
     ['helpdesk', 'POST', '/api/v1/mails/abc/release', true],
     ['helpdesk', 'POST', '/api/v1/queues/deliver/flush', true],
+    ['helpdesk', 'POST', '/api/v1/quarantine/abc/deliver', true],
+    ['helpdesk', 'POST', '/api/v1/quarantine/abc/allow', false],
     ['helpdesk', 'POST', '/api/v1/services/spamfinder/stop', false],
     ['helpdesk', 'GET', '/api/v1/users', false],
     ['helpdesk', 'PUT', '/api/v1/maintenance', false],
     ['user', 'GET', '/api/v1/queues', false],
     ['user', 'GET', '/api/v1/session', true],
     ['user', 'DELETE', '/api/v1/session', true],
+    ['user', 'GET', '/api/v1/me/quarantine', true],
+    ['user', 'POST', '/api/v1/me/quarantine/abc/deliver', true],
+    ['auditor', 'DELETE', '/api/v1/me/lists/3', true],
+    ['user', 'GET', '/api/v1/meX', false],
+    ['user', 'GET', '/api/v1/quarantine', false],
+    ['helpdesk', 'GET', '/api/v1/tokens', false],
+    ['auditor', 'POST', '/api/v1/tokens', false],
   ];
   for (const [role, method, path, want] of cases) assert.equal(roleMayCall(role as 'admin', method, path), want, `${role} ${method} ${path}`);
 });

@@ -7,35 +7,45 @@ import { join } from 'node:path';
 import { hashPassword, verifyPassword } from '../../core/password.ts';
 import type { StoredUser, UserRole, UserStore } from '../../store/store.ts';
 import type { ComplianceRecorder } from '../../services/compliance-log/recorder.ts';
+import type { SessionStore, Store } from '../../store/store.ts';
+import { USER_ROLES, UserError } from './roles.ts';
+import { createApiTokenControl, type ApiTokenControl } from './api-tokens.ts';
+import { createOwnLists, type OwnLists } from './own-lists.ts';
+import { LdapUnavailable, type LdapAuthenticator } from './ldap.ts';
 
-export const USER_ROLES: readonly UserRole[] = ['admin', 'auditor', 'helpdesk', 'user'];
+export { USER_ROLES, UserError, type UserErrorCode } from './roles.ts';
+
 /** Where the first admin's password is written at first start (mode 0600). */
 export const INITIAL_ADMIN_PASSWORD_FILE = 'initial-admin-password';
 export const FIRST_ADMIN = 'admin';
+
+/**
+ * The stored "hash" of a user known from LDAP: never a valid password (authenticate checks it
+ * before any comparison). Such a shadow user keeps the role and address of the last LDAP login.
+ */
+export const LDAP_USER = '!ldap';
 
 /** A user as the API shows it: never the hash. */
 export interface PublicUser {
   name: string;
   role: UserRole;
   email: string | null;
+  /** local: a password kept here; ldap: checked by an LDAP bind (admin.ldap). */
+  source: 'local' | 'ldap';
   createdAt: number;
   updatedAt: number;
 }
 
-export type UserErrorCode = 'USER_EXISTS' | 'USER_NOT_FOUND' | 'USER_LAST_ADMIN' | 'USER_INVALID';
-
-export class UserError extends Error {
-  constructor(
-    readonly code: UserErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
-
 export interface UserControl {
   list(): Promise<PublicUser[]>;
+  /** One user by name, or null. */
+  get(name: string): Promise<PublicUser | null>;
+  /** Where console sessions are kept across restarts (null: in memory only). */
+  sessionStore: SessionStore | null;
+  /** Named API tokens for scripts (null when the store keeps none). */
+  tokens: ApiTokenControl | null;
+  /** Each user's own allow and block lists (null when the store has no spam store). */
+  ownLists: OwnLists | null;
   add(u: { name: string; role: UserRole; email?: string | null; password: string }, actor: string): Promise<PublicUser>;
   remove(name: string, actor: string): Promise<void>;
   setPassword(name: string, password: string, actor: string): Promise<void>;
@@ -51,17 +61,28 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 // A hash of a random password: verifying against it makes an unknown name as slow as a known one.
 let dummyHash: Promise<string> | null = null;
 
-export const toPublic = (u: StoredUser): PublicUser => ({ name: u.name, role: u.role, email: u.email, createdAt: u.createdAt, updatedAt: u.updatedAt });
+export const toPublic = (u: StoredUser): PublicUser => ({ name: u.name, role: u.role, email: u.email, source: u.passwordHash === LDAP_USER ? 'ldap' : 'local', createdAt: u.createdAt, updatedAt: u.updatedAt });
 
-export function createUserControl(store: UserStore, recorder?: ComplianceRecorder): UserControl {
+/**
+ * `more`: the rest of the store, for sessions, API tokens and the users' own filter lists;
+ * `ldap`: the directory that checks names not kept here as local users (admin.ldap).
+ */
+export function createUserControl(store: UserStore, recorder?: ComplianceRecorder, more: Partial<Pick<Store, 'sessions' | 'apiTokens' | 'spam'>> = {}, ldap: LdapAuthenticator | null = null): UserControl {
   const record = (action: string, actor: string, subject: string, detail?: Record<string, unknown>) =>
     recorder?.record({ category: 'admin', action, actor, subject, detail }).catch(() => undefined);
   const checkPassword = (pw: string) => {
     if (pw.length < 8 || pw.length > 1024) throw new UserError('USER_INVALID', 'a password has 8 to 1024 characters');
   };
   return {
+    sessionStore: more.sessions ?? null,
+    tokens: more.apiTokens ? createApiTokenControl(more.apiTokens, recorder) : null,
+    ownLists: more.spam ? createOwnLists(more.spam, recorder) : null,
     async list() {
       return (await store.list()).map(toPublic);
+    },
+    async get(name) {
+      const u = await store.get(name);
+      return u ? toPublic(u) : null;
     },
     async add(u, actor) {
       if (!NAME.test(u.name)) throw new UserError('USER_INVALID', 'a user name has 1 to 64 letters, digits, ".", "_", "@" or "-"');
@@ -88,11 +109,26 @@ export function createUserControl(store: UserStore, recorder?: ComplianceRecorde
     },
     async authenticate(name, password) {
       const u = await store.get(name);
-      if (!u) {
+      if (u && u.passwordHash !== LDAP_USER) return (await verifyPassword(password, u.passwordHash)) ? toPublic(u) : null;
+      if (!ldap || !NAME.test(name)) {
         await verifyPassword(password, await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))));
         return null;
       }
-      return (await verifyPassword(password, u.passwordHash)) ? toPublic(u) : null;
+      let id;
+      try {
+        id = await ldap.authenticate(name, password);
+      } catch (err) {
+        if (err instanceof LdapUnavailable) throw new UserError('LDAP_UNAVAILABLE', err.message);
+        throw err;
+      }
+      if (!id) return null;
+      // The shadow user carries the directory's role and address into sessions and own mail.
+      if (!u || u.role !== id.role || u.email !== id.email) {
+        if (u) await store.remove(name);
+        await store.add({ name, role: id.role, email: id.email, passwordHash: LDAP_USER });
+        await record(u ? 'user.ldap-update' : 'user.ldap-add', 'ldap', name, { role: id.role, email: id.email, dn: id.dn });
+      }
+      return toPublic((await store.get(name))!);
     },
     async recordRequest(name, method, path, status) {
       await recorder?.record({ category: 'admin', action: 'console.request', actor: name, subject: path, detail: { method, status } }).catch(() => undefined);

@@ -19,8 +19,11 @@ import { registerSpamfinderCommands } from './commands/spamfinder.ts';
 import { registerHashPasswordCommand } from './commands/hash-password.ts';
 import { registerComplianceCommands } from './commands/compliance.ts';
 import { registerArchiveCommands } from './commands/archive.ts';
+import { registerAuditCommands } from './commands/audit.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerUserCommands } from './commands/users.ts';
+import { registerTokenCommands } from './commands/tokens.ts';
+import { registerMigrateCommand } from './commands/migrate.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -76,8 +79,11 @@ export async function runCli(argv: string[], hooks: CliHooks = {}): Promise<numb
   registerHashPasswordCommand(program, ctx);
   registerComplianceCommands(program, ctx);
   registerArchiveCommands(program, ctx);
+  registerAuditCommands(program, ctx);
   registerKeyCommands(program, ctx);
   registerUserCommands(program, ctx);
+  registerTokenCommands(program, ctx);
+  registerMigrateCommand(program, ctx);
 
   try {
     await program.parseAsync(argv);

@@ -1,6 +1,6 @@
-// The hash of an archive chain entry: SHA-256 over its canonical form, which covers the content
-// hash of the mail, the arrival's metadata and the previous entry's hash.
-import type { ArchiveEntry } from '../../store/store.ts';
+// The hashes of the archive's two chains: arrivals (an entry covers the content hash of the mail,
+// the arrival's metadata and the previous entry's hash) and deletions by the expiry job.
+import type { ArchiveDeletion, ArchiveEntry } from '../../store/store.ts';
 import { canonicalJson, sha256Hex } from '../compliance-log/hash-chain.ts';
 
 export function archiveEntryHash(e: Omit<ArchiveEntry, 'hash'>): string {
@@ -20,6 +20,24 @@ export function archiveEntryHash(e: Omit<ArchiveEntry, 'hash'>): string {
       clientIp: e.clientIp,
       trace: e.trace,
       prev: e.prevHash,
+    }),
+  );
+}
+
+/** The hash of a deletion (tombstone): over what was deleted, when, why, by whom, and the previous deletion's hash. */
+export function archiveDeletionHash(d: Omit<ArchiveDeletion, 'hash'>): string {
+  return sha256Hex(
+    canonicalJson({
+      v: 1,
+      seq: d.seq,
+      at: d.at,
+      archiveId: d.archiveId,
+      contentHash: d.contentHash,
+      archivedAt: d.archivedAt,
+      retainUntil: d.retainUntil,
+      reason: d.reason,
+      actor: d.actor,
+      prev: d.prevHash,
     }),
   );
 }

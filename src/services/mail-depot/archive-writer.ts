@@ -19,6 +19,8 @@ export interface ArchiveDeps {
   key: ArchiveKey;
   compression: Compression;
   limits: ExtractLimits;
+  /** Retention of an arrival that names none (archive.retention.defaultDays). */
+  retentionDays: number;
   now?: () => number;
 }
 
@@ -33,6 +35,8 @@ export interface Arrival {
   body: Readable | Buffer;
   /** Overrides envelope.source in the entry (e.g. "journal"). */
   source?: string;
+  /** Days to keep it from its arrival (the deciding policy's); default: deps.retentionDays. */
+  retentionDays?: number;
 }
 
 export interface Archived {
@@ -64,6 +68,8 @@ function message(id: string, contentHash: string, size: number, storedSize: numb
     subject: x.subject,
     messageId: x.messageId,
     attachments: names,
+    retainUntil: a.receivedAt + (a.retentionDays ?? deps.retentionDays) * 86_400_000,
+    addresses: headerAddresses(x.from, x.to, x.cc),
     index: {
       sender: [x.from, env.sender].filter(Boolean).join(' '),
       recipients: [x.to, x.cc, ...rcpts].filter(Boolean).join(' '),
@@ -73,6 +79,15 @@ function message(id: string, contentHash: string, size: number, storedSize: numb
       messageId: x.messageId,
     },
   };
+}
+
+const ADDRESS = /[^\s<>,;:"()[\]@]+@[^\s<>,;:"()[\]@]+/g;
+
+/** Every address in the given header values, lower case, once each. */
+export function headerAddresses(...values: string[]): string[] {
+  const out = new Set<string>();
+  for (const v of values) for (const m of v.matchAll(ADDRESS)) out.add(m[0].toLowerCase().replace(/\.$/, ''));
+  return [...out];
 }
 
 /** The body through hash, seal and extractor, in memory (small mail) or streaming. */

@@ -17,6 +17,8 @@ import { loadOrCreateArchiveKey, type ArchiveKey } from './archive-key.ts';
 import { archiveMail, type ArchiveDeps } from './archive-writer.ts';
 import { createArchiveAccess, type ArchiveControl } from './archive-access.ts';
 import { ArchiveImports } from './import-job.ts';
+import { ArchiveRetention } from './retention.ts';
+import { AuditGrants } from './audit-grants.ts';
 import { verifyArchive } from './archive-verify.ts';
 import { receivedHeader } from '../smtp-receiver/received-header.ts';
 import { ControlError } from '../system-manager/control.ts';
@@ -37,11 +39,12 @@ async function withArchive(fn: (c: Ctx) => Promise<void>) {
   try {
     const key = await loadOrCreateArchiveKey(dir);
     const limits = { maxParseBytes: 16 * 1024 * 1024, maxTextBytes: 1024 * 1024, deadlineMs: 10_000 };
-    const deps: ArchiveDeps = { store: store.archive, key, compression: 'brotli', limits };
+    const deps: ArchiveDeps = { store: store.archive, key, compression: 'brotli', limits, retentionDays: 3650 };
     const compliance = new ComplianceLog(store.compliance, createLogger('test', []));
     const keys = (id: string) => (id === key.id ? key.key : undefined);
     const imports = new ArchiveImports({ settings: store.settings, archive: () => deps, compliance, log: createLogger('test', []) });
-    const access = createArchiveAccess({ store: store.archive, compliance, keys: () => keys, limits, enabled: true, imports });
+    const retention = new ArchiveRetention({ store: store.archive, compliance });
+    const access = createArchiveAccess({ store: store.archive, compliance, keys: () => keys, limits, enabled: true, imports, retention, grants: new AuditGrants(store.settings, compliance) });
     await fn({ dir, store, key, deps, access, compliance, keys });
   } finally {
     await store.close();

@@ -1,7 +1,9 @@
 // The `archive` section of the configuration (mail-depot): whether the depot stage archives,
 // how blobs are compressed, the journal address whose mail is archived and not delivered, the
-// ordered archive policies (first match wins; no match: archive) and the indexing limits.
+// ordered archive policies (first match wins; no match: archive) with their retention, the
+// default retention and expiry interval, and the indexing limits.
 import { z } from 'zod';
+import { duration } from '../../config/fields.ts';
 
 const oneOrMany = <T extends z.ZodType>(t: T) => z.union([t, z.array(t)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 
@@ -45,6 +47,8 @@ export const archivePolicySchema = z.strictObject({
   maxSize: size.optional(),
   /** true: archive; false: do not archive. */
   archive: z.boolean(),
+  /** Days the mail this policy archives is kept (from its arrival; fractions allowed); default: archive.retention.defaultDays. */
+  retentionDays: z.number().positive().optional(),
 });
 
 export const archiveConfigSchema = z.strictObject({
@@ -57,6 +61,14 @@ export const archiveConfigSchema = z.strictObject({
     .transform((s) => s.toLowerCase())
     .optional(),
   policies: z.array(archivePolicySchema).default([]),
+  retention: z
+    .strictObject({
+      /** Days a mail is kept when its policy names none (journal mail, imports, no policy matched). */
+      defaultDays: z.number().positive().default(3650),
+      /** How often the expiry job deletes the mail whose retention has ended (and is not on hold). */
+      expireEvery: duration('1h'),
+    })
+    .prefault({}),
   index: z
     .strictObject({
       /**

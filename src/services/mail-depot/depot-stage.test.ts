@@ -22,7 +22,7 @@ async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'gh-depot-'));
   const store = openSqliteStore(dir);
   const key = await loadOrCreateArchiveKey(dir);
-  const deps: ArchiveDeps = { store: store.archive, key, compression: 'gzip', limits: { maxParseBytes: 1 << 20, maxTextBytes: 1 << 16, deadlineMs: 5000 } };
+  const deps: ArchiveDeps = { store: store.archive, key, compression: 'gzip', limits: { maxParseBytes: 1 << 20, maxTextBytes: 1 << 16, deadlineMs: 5000 }, retentionDays: 3650 };
   return { dir, store, deps, cleanup: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 

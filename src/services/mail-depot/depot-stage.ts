@@ -59,16 +59,18 @@ export function depotStage(d: DepotStageDeps): Stage {
       const env = mail.envelope;
       const journal = d.journalAddress ? env.recipients.filter((r) => r.address.toLowerCase() === d.journalAddress && r.status === 'pending') : [];
       const onlyJournal = journal.length > 0 && journal.length === env.recipients.length;
+      let retentionDays: number | undefined;
       if (!journal.length) {
         const decision = await d.policies.decide(mail, () => readSubject(ctx.openBody()));
         if (!decision.archive) return { outcome: { kind: 'advance', note: `not archived (${decision.policy})` } };
+        retentionDays = decision.retentionDays;
       }
       let archived;
       const release = mail.size > IN_MEMORY ? await large.take() : () => undefined;
       try {
         const body = mail.size <= IN_MEMORY ? await ctx.readBody() : ctx.openBody();
         archived = await archiveMail(
-          { mailId: mail.id, receivedAt: mail.receivedAt, envelope: env, size: mail.size, body, source: onlyJournal ? 'journal' : undefined },
+          { mailId: mail.id, receivedAt: mail.receivedAt, envelope: env, size: mail.size, body, source: onlyJournal ? 'journal' : undefined, retentionDays },
           d.archive(),
           ctx.signal,
         );

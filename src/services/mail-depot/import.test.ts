@@ -21,7 +21,7 @@ async function withImports(fn: (c: { dir: string; store: SqliteStore; imports: A
   const store = openSqliteStore(join(dir, 'data'));
   try {
     const key = await loadOrCreateArchiveKey(join(dir, 'data'));
-    const deps: ArchiveDeps = { store: store.archive, key, compression: 'brotli', limits: { maxParseBytes: 1 << 20, maxTextBytes: 1 << 16, deadlineMs: 5000 } };
+    const deps: ArchiveDeps = { store: store.archive, key, compression: 'brotli', limits: { maxParseBytes: 1 << 20, maxTextBytes: 1 << 16, deadlineMs: 5000 }, retentionDays: 3650 };
     const log = createLogger('test', []);
     const imports = new ArchiveImports({ settings: store.settings, archive: () => deps, compliance: new ComplianceLog(store.compliance, log), log });
     await fn({ dir, store, imports, deps });

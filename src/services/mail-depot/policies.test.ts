@@ -29,13 +29,13 @@ test('globs match whole addresses, case-insensitive', () => {
 
 test('first matching policy decides; no match archives', async () => {
   const p = policies([
-    { name: 'keep-ceo', recipient: 'ceo@example.test', archive: true },
+    { name: 'keep-ceo', recipient: 'ceo@example.test', archive: true, retentionDays: 7300 },
     { name: 'no-newsletters', direction: 'inbound', sender: ['*@lists.example.com'], archive: false },
     { name: 'no-huge', minSize: '10MB', archive: false },
   ]);
   const never = async () => assert.fail('subject read without a subject policy');
   assert.deepEqual(await p.decide(mail(), never), { archive: false, policy: 'no-newsletters' });
-  assert.deepEqual(await p.decide(mail({ recipients: [{ address: 'CEO@example.test', status: 'pending' }] }), never), { archive: true, policy: 'keep-ceo' });
+  assert.deepEqual(await p.decide(mail({ recipients: [{ address: 'CEO@example.test', status: 'pending' }] }), never), { archive: true, policy: 'keep-ceo', retentionDays: 7300 });
   assert.deepEqual(await p.decide(mail({ sender: 'a@b.test', size: 11 * 1024 * 1024 }), never), { archive: false, policy: 'no-huge' });
   assert.deepEqual(await p.decide(mail({ sender: 'a@b.test' }), never), { archive: true, policy: null });
   assert.deepEqual(await p.decide(mail({ direction: 'outbound' }), never), { archive: true, policy: null });

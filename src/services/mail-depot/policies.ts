@@ -10,6 +10,8 @@ export interface PolicyDecision {
   archive: boolean;
   /** Name (or "policy N") of the policy that decided; null: the default. */
   policy: string | null;
+  /** The deciding policy's retention; undefined: the default retention. */
+  retentionDays?: number;
 }
 
 /** "*" any characters, "?" one; whole address, case-insensitive. */
@@ -48,7 +50,7 @@ export class ArchivePolicies {
         subj ??= await subject();
         if (!c.subject.test(subj)) continue;
       }
-      return { archive: c.p.archive, policy: c.name };
+      return c.p.retentionDays === undefined ? { archive: c.p.archive, policy: c.name } : { archive: c.p.archive, policy: c.name, retentionDays: c.p.retentionDays };
     }
     return { archive: true, policy: null };
   }

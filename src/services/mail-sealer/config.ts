@@ -46,6 +46,12 @@ export const sealerConfigSchema = z.strictObject({
       harvest: z.boolean().default(true),
     })
     .prefault({}),
+  /**
+   * Protected headers (the "protected-headers=v1" form): none; copy From, To, Subject… into the
+   * signed/encrypted entity; or also hide an encrypted mail's outer Subject behind "...". Opening
+   * always puts protected copies back on the outer message.
+   */
+  protectedHeaders: z.enum(['none', 'copy', 'hide-subject']).default('copy'),
   smime: z
     .strictObject({
       /** Content encryption: AES-256-CBC (EnvelopedData, every client) or AES-256-GCM (AuthEnvelopedData, RFC 5083). */

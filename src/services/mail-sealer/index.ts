@@ -14,6 +14,7 @@ import { KeyVault } from './keys/key-vault.ts';
 import { Keyring } from './keys/keyring.ts';
 import { RevocationChecker } from './keys/revocation.ts';
 import { SealerPolicies } from './policy.ts';
+import type { PortalHandoff } from './portal-handoff.ts';
 import { createSealInStage } from './seal-in.ts';
 import { createSealOutStage } from './seal-out.ts';
 
@@ -23,6 +24,8 @@ export interface MailSealerDeps {
   settings: SettingsStore;
   recorder?: ComplianceRecorder;
   log: Logger;
+  /** The encryption portal (portal-crypt) for portal policies; absent: there is none. */
+  portal?: () => PortalHandoff | null;
 }
 
 /** Settings key of the policy list set through the API (absent: the config file's list). */
@@ -48,7 +51,7 @@ export class MailSealer implements Service {
     this.policies = new SealerPolicies(d.config.sealer.policies);
     // The stages only run while the service runs, i.e. after start() opened the keyring.
     const shared = { keyring: () => this.keyring!, policies: () => this.policies, config: () => d.config.sealer };
-    this.stages = [createSealInStage(shared), createSealOutStage({ ...shared, hostname: d.config.hostname })];
+    this.stages = [createSealInStage(shared), createSealOutStage({ ...shared, hostname: d.config.hostname, portal: d.portal })];
     this.control = this.makeControl();
   }
 

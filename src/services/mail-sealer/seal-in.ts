@@ -10,12 +10,14 @@ import type { ClaimedMail } from '../../store/store.ts';
 import type { SealerConfig } from './config.ts';
 import type { Keyring } from './keys/keyring.ts';
 import { addressIn, contentTypeOf, field, headerValue, multipartParts, parseEntity, parseHeaders, serialize, unwrap, without, type Entity, type HeaderField } from './mime/entity.ts';
-import { pgpDecrypt, pgpKind, pgpSignedParts, pgpSignerIds, pgpVerifyDetached } from './pgp/pgp-mime.ts';
+import { pgpDecrypt, pgpDecryptArmored, pgpKind, pgpSignedParts, pgpSignerIds, pgpVerifyDetached } from './pgp/pgp-mime.ts';
+import { findInlinePgp, INLINE_PGP_MAX, inlineArmored, inlineDecryptedEntity, inlineSignerIds, mayCarryInlinePgp, verifyInlineSigned, type InlinePgp } from './pgp/inline-pgp.ts';
 import type { SealerPolicies } from './policy.ts';
 import { SealerError } from './sealer-error.ts';
 import { checkSignedData } from './smime/cms-signed.ts';
 import { openEnvelopedData } from './smime/cms-enveloped.ts';
-import { cmsOf, signedParts, smimeKind } from './smime/smime-mime.ts';
+import { cmsOf, signedParts, smimeKind, smimeSignedContent } from './smime/smime-mime.ts';
+import { protectedHeadersOf, restoreProtectedHeaders } from './mime/protected-headers.ts';
 import { writeBody } from './write-body.ts';
 import { readHead } from './mime/read-head.ts';
 import type * as openpgp from 'openpgp';
@@ -35,6 +37,15 @@ export interface SignatureVerdict {
   method: 'smime' | 'pgp';
   signer: string | null;
   reason: string | null;
+}
+
+const RANK: Record<SignatureVerdict['status'], number> = { valid: 0, unknown: 1, invalid: 2 };
+
+/** Two nested signatures (triple wrap) count as the worse of the two, naming the inner signer. */
+function combine(outer: SignatureVerdict, inner: SignatureVerdict): SignatureVerdict {
+  const worse = RANK[inner.status] >= RANK[outer.status] ? inner : outer;
+  const which = worse === inner ? 'inner' : 'outer';
+  return { ...worse, signer: inner.signer ?? outer.signer, reason: worse.reason ? `${which} signature: ${worse.reason}` : null };
 }
 
 const quote = (s: string) => `"${s.replace(/[\r\n]+/g, ' ').replace(/["\\]/g, "'").slice(0, 300)}"`;
@@ -105,6 +116,24 @@ export function createSealInStage(deps: SealInDeps): Stage {
     return { status: 'valid', method: 'pgp', signer: held.address, reason: null };
   }
 
+  /** A cleartext-signed inline block ("BEGIN PGP SIGNED MESSAGE"). */
+  async function verifyInline(p: InlinePgp, from: string | null): Promise<SignatureVerdict> {
+    let ids: string[];
+    try {
+      ids = await inlineSignerIds(p);
+    } catch (err) {
+      return { status: 'invalid', method: 'pgp', signer: null, reason: `unreadable inline OpenPGP signature: ${(err as Error).message}` };
+    }
+    const held = await pgpKeyFor(ids);
+    if (!held) return { status: 'unknown', method: 'pgp', signer: null, reason: `the signer's key (${ids.join(', ')}) is not known` };
+    const r = await verifyInlineSigned(p, [held.key]);
+    if (!r.ok) return { status: 'invalid', method: 'pgp', signer: held.address, reason: r.reason };
+    if (from && held.address !== from && !held.key.users.some((u) => u.userID?.email?.toLowerCase() === from)) {
+      return { status: 'unknown', method: 'pgp', signer: held.address, reason: `the signer's key is not for the sender ${from}` };
+    }
+    return { status: 'valid', method: 'pgp', signer: held.address, reason: null };
+  }
+
   async function verifyInner(sigs: openpgp.DecryptMessageResult['signatures'], from: string | null): Promise<SignatureVerdict | null> {
     const s = sigs[0];
     if (!s) return null;
@@ -154,9 +183,16 @@ export function createSealInStage(deps: SealInDeps): Stage {
     const kind = smimeKind(headOnly) ?? pgpKind(headOnly);
     const spoofed = head.some((h) => OWN_HEADERS.some((n) => n.toLowerCase() === h.name.toLowerCase()));
     const autocrypt = cfg.inbound.harvest && head.some((h) => h.name.toLowerCase() === 'autocrypt');
-    if (!kind && !spoofed && !autocrypt) return { outcome: { kind: 'advance', note: 'neither encrypted nor signed' } };
+    // Inline PGP shows only in the body: a single text part is read and searched (bounded size).
+    let raw: Buffer | null = null;
+    let inline: InlinePgp | null = null;
+    if (!kind && (decrypt || cfg.inbound.verify) && mayCarryInlinePgp(headOnly) && mail.size <= INLINE_PGP_MAX) {
+      raw = await ctx.readBody();
+      inline = findInlinePgp(parseEntity(raw));
+    }
+    if (!kind && !inline && !spoofed && !autocrypt) return { outcome: { kind: 'advance', note: 'neither encrypted nor signed' } };
 
-    const raw = await ctx.readBody();
+    raw ??= await ctx.readBody();
     const original = parseEntity(raw);
     const from = addressIn(headerValue(original.headers, 'from'));
     const notes: string[] = [];
@@ -166,7 +202,7 @@ export function createSealInStage(deps: SealInDeps): Stage {
     let verdict: SignatureVerdict | null = null;
     let failure: string | null = null;
 
-    if (kind === 'enveloped' || kind === 'encrypted') {
+    if (kind === 'enveloped' || kind === 'encrypted' || inline?.kind === 'encrypted') {
       const method = kind === 'enveloped' ? 'smime' : 'pgp';
       if (!decrypt) {
         // Untouched means byte for byte: the decision is in message tracking, not in a header.
@@ -178,6 +214,13 @@ export function createSealInStage(deps: SealInDeps): Stage {
             inner = r.content;
             extra.push(field(DECRYPTION_HEADER, `decrypted; method=smime; key=${r.key.id.slice(0, 16)}`));
             notes.push(`S/MIME decrypted with key ${r.key.id.slice(0, 16)}`);
+          } else if (inline) {
+            const found = inline;
+            const r = await pgpDecryptArmored(() => inlineArmored(found), (ids) => kr().pgpDecryptionKeys(ids), (await kr().pgpVerificationKeys()).map((k) => k.key));
+            inner = inlineDecryptedEntity(found, r.content, original);
+            extra.push(field(DECRYPTION_HEADER, `decrypted; method=pgp-inline; key=${r.keyId.slice(0, 16)}`));
+            notes.push(`inline OpenPGP decrypted with key ${r.keyId.slice(0, 16)}`);
+            if (cfg.inbound.verify) verdict = await verifyInner(r.signatures, from);
           } else {
             const r = await pgpDecrypt(original, (ids) => kr().pgpDecryptionKeys(ids), (await kr().pgpVerificationKeys()).map((k) => k.key));
             inner = r.content;
@@ -204,9 +247,57 @@ export function createSealInStage(deps: SealInDeps): Stage {
         const sk = smimeKind(current);
         if (sk === 'signed-multipart' || sk === 'signed-opaque') verdict = await verifySmime(current, from, cfg.inbound.harvest);
         else if (pgpKind(current) === 'signed') verdict = await verifyPgp(current, from);
+        else {
+          // Cleartext-signed inline text, as it came or inside what was just decrypted.
+          const signedInline = current === original ? inline : findInlinePgp(current);
+          if (signedInline?.kind === 'signed') verdict = await verifyInline(signedInline, from);
+        }
       } catch (err) {
         if (!(err instanceof SealerError)) throw err;
         verdict = { status: 'invalid', method: err.message.includes('OpenPGP') ? 'pgp' : 'smime', signer: null, reason: err.message };
+      }
+    }
+    // Enveloped inside a signature (encrypt-then-sign, or the outer layers of a triple wrap): the
+    // signature covered the encrypted entity; open it too and check a signature inside. The result
+    // is delivered decrypted, with the signature verdicts in the header instead of the wrapper.
+    const signedKind = smimeKind(current);
+    if (decrypt && !inner && !failure && (signedKind === 'signed-multipart' || signedKind === 'signed-opaque')) {
+      let enclosed: Entity | null = null;
+      try {
+        const c = smimeSignedContent(current);
+        enclosed = c ? parseEntity(c) : null;
+      } catch (err) {
+        if (!(err instanceof SealerError)) throw err;
+      }
+      if (enclosed && smimeKind(enclosed) === 'enveloped') {
+        try {
+          const r = openEnvelopedData(cmsOf(enclosed), await kr().smimeDecryptionKeys());
+          inner = r.content;
+          current = parseEntity(inner);
+          extra.push(field(DECRYPTION_HEADER, `decrypted; method=smime; key=${r.key.id.slice(0, 16)}; layer=inside-signature`));
+          notes.push(`S/MIME decrypted inside the signature with key ${r.key.id.slice(0, 16)}`);
+          const sk = smimeKind(current);
+          if (cfg.inbound.verify && (sk === 'signed-multipart' || sk === 'signed-opaque')) {
+            let innerVerdict: SignatureVerdict;
+            try {
+              innerVerdict = await verifySmime(current, from, cfg.inbound.harvest);
+            } catch (err) {
+              if (!(err instanceof SealerError)) throw err;
+              innerVerdict = { status: 'invalid', method: 'smime', signer: null, reason: err.message };
+            }
+            verdict = verdict ? combine(verdict, innerVerdict) : innerVerdict;
+            notes.push('triple-wrapped: signatures outside and inside the encryption checked');
+          }
+        } catch (err) {
+          if (!(err instanceof SealerError)) throw err;
+          if (err.code === 'NO_KEY') {
+            extra.push(field(DECRYPTION_HEADER, `none; method=smime; reason=${quote(err.message)}`));
+            notes.push('S/MIME encrypted inside the signature: no key held, passed as it came');
+          } else {
+            failure = `smime decryption failed: ${err.message}`;
+            extra.push(field(DECRYPTION_HEADER, `failed; method=smime; reason=${quote(err.message)}`));
+          }
+        }
       }
     }
     if (verdict) {
@@ -226,7 +317,8 @@ export function createSealInStage(deps: SealInDeps): Stage {
     if (!extra.length && !spoofed) return { outcome: { kind: 'advance', note } };
     let out: Buffer;
     const stripped: Entity = { headers: without(original.headers, OWN_HEADERS), body: original.body };
-    if (inner) out = unwrap(stripped, inner, extra);
+    // What was sealed wins over the outer copy (a hidden "..." Subject, or a changed one).
+    if (inner) out = unwrap(restoreProtectedHeaders(stripped, protectedHeadersOf(parseEntity(inner))), inner, extra);
     else out = serialize({ headers: [...extra, ...stripped.headers], body: original.body });
     if (verdict && policy?.markSignature === 'subject') {
       const e = parseEntity(out);

@@ -3,6 +3,8 @@
 // body, the others are split off into their own mails (straight to deliver). A recipient that a
 // "force" policy cannot serve fails with a DSN to the sender: it never gets the mail in clear.
 // A local sender's "[secure:passphrase]" in the Subject overrides the policies for the mail.
+// A recipient that a portal policy sends through the encryption portal gets a notification
+// instead (portal-crypt stores the mail); while the portal is stopped, the mail waits here.
 import type { Envelope, GeneratedMail, Recipient, StageResult } from '../../core/mail.ts';
 import type { Stage, StageContext } from '../../flow/stage.ts';
 import type { ClaimedMail } from '../../store/store.ts';
@@ -10,10 +12,12 @@ import { buildDsn, type DsnRecipient } from '../smtp-sender/dsn.ts';
 import { readOriginal } from '../smtp-sender/original.ts';
 import type { SealerConfig, SealerPolicy } from './config.ts';
 import type { Keyring, SmimeIdentity } from './keys/keyring.ts';
-import { addressIn, assemble, field, headerValue, parseEntity, parseHeaders, serialize, splitForSealing, type Entity } from './mime/entity.ts';
+import { addressIn, assemble, field, headerValue, parseEntity, parseHeaders, serialize, splitForSealing, without, type Entity } from './mime/entity.ts';
 import { readHead } from './mime/read-head.ts';
 import { passphraseRequest, type PassphraseRequest } from './passphrase-request.ts';
+import type { PortalHandoff } from './portal-handoff.ts';
 import { make7bit } from './mime/seven-bit.ts';
+import { splitWithProtectedHeaders } from './mime/protected-headers.ts';
 import { pgpEncrypt, pgpKind, pgpSign } from './pgp/pgp-mime.ts';
 import type { SealerPolicies } from './policy.ts';
 import { smimeEncrypt, smimeKind, smimeSign } from './smime/smime-mime.ts';
@@ -26,7 +30,12 @@ export interface SealOutDeps {
   config: () => SealerConfig;
   hostname: string;
   now?: () => number;
+  /** The encryption portal (portal-crypt); absent: portal policies have no portal. */
+  portal?: () => PortalHandoff | null;
 }
+
+/** How long a mail for the portal waits while portal-crypt is stopped, before it is tried again. */
+const PORTAL_DOWN_RETRY_MS = 5 * 60_000;
 
 type Method = 'smime' | 'pgp';
 
@@ -39,6 +48,8 @@ interface Plan {
   failure?: string;
   /** Why a policy's wish was not carried out (calendar, no key under if-possible). */
   remark?: string;
+  /** Sent through the encryption portal (no key, and the policy says portal). */
+  portal?: boolean;
   smimeCert?: Buffer;
   pgpKey?: openpgp.Key;
 }
@@ -81,7 +92,9 @@ function alreadySealed(msg: Entity): AlreadySealed {
   return { encrypted: s === 'enveloped' || p === 'encrypted', signed: s === 'signed-multipart' || s === 'signed-opaque' || p === 'signed' };
 }
 
-async function planFor(r: Recipient, policy: SealerPolicy | null, calendar: boolean, already: AlreadySealed, keyring: Keyring, ids: SenderIdentities): Promise<Plan> {
+type PortalState = ReturnType<PortalHandoff['state']>;
+
+async function planFor(r: Recipient, policy: SealerPolicy | null, calendar: boolean, already: AlreadySealed, keyring: Keyring, ids: SenderIdentities, portal: PortalState): Promise<Plan> {
   const plan: Plan = { recipient: r, policy, sign: null, encrypt: null };
   if (!policy) return plan;
   if (calendar && policy.excludeCalendar) return { ...plan, remark: 'calendar invitation: not sealed' };
@@ -108,10 +121,12 @@ async function planFor(r: Recipient, policy: SealerPolicy | null, calendar: bool
     }
     if (!plan.encrypt) {
       const what = methods.length ? methods.map((m) => DESC[m]).join(' or ') : 'portal';
-      if (policy.encrypt === 'force') return { ...plan, failure: `encryption required by policy "${policy.name}", but the gateway holds no ${what} key for <${r.address}>` };
       if (policy.encrypt === 'if-possible-else-portal' || policy.method === 'portal') {
+        // The portal shows the mail itself; a signature would have nobody to check it.
+        if (portal !== 'absent') return { ...plan, portal: true };
         return { ...plan, failure: `policy "${policy.name}" sends mail without a key through the encryption portal, which is not available on this gateway` };
       }
+      if (policy.encrypt === 'force') return { ...plan, failure: `encryption required by policy "${policy.name}", but the gateway holds no ${what} key for <${r.address}>` };
       plan.remark = `no ${what} key: sent unencrypted`;
     }
   }
@@ -144,7 +159,7 @@ function describe(p: Plan): string {
 /** The sealed message for a group of recipients with the same treatment. */
 async function seal(msg: Entity, group: Plan[], ids: SenderIdentities, cfg: SealerConfig): Promise<Buffer> {
   const { sign, encrypt } = group[0];
-  const { outer, inner } = splitForSealing(msg);
+  const { outer, inner } = splitWithProtectedHeaders(msg, cfg.protectedHeaders, Boolean(encrypt));
   let entity: Entity | null = null;
   if (sign === 'pgp' && encrypt === 'pgp') {
     const signer = await ids.pgpSigner();
@@ -179,17 +194,43 @@ export function createSealOutStage(deps: SealOutDeps): Stage {
       if (request) return withPassphrase(mail, ctx, waiting, request);
     }
     const matched = waiting.map((r) => ({ r, p: policies.forRecipient(env.direction, env.sender, r.address) }));
+    const portal = deps.portal?.() ?? null;
+    const portalState: PortalState = portal?.state() ?? 'absent';
+    const pwHeader = portal && portalState !== 'absent' ? portal.passwordHeader : null;
     if (matched.every(({ p }) => !p || (p.sign === 'never' && p.encrypt === 'never'))) {
-      return { outcome: { kind: 'advance', note: matched.some(({ p }) => p) ? `policy "${matched.find(({ p }) => p)!.p!.name}": neither sign nor encrypt` : 'no sealing policy matched' } };
+      // A portal password in a header must not go out with the mail, whatever the policies say.
+      if (!pwHeader || headerValue(parseHeaders(await readHead(ctx.openBody())), pwHeader) === undefined) {
+        return { outcome: { kind: 'advance', note: matched.some(({ p }) => p) ? `policy "${matched.find(({ p }) => p)!.p!.name}": neither sign nor encrypt` : 'no sealing policy matched' } };
+      }
     }
     const raw = await ctx.readBody();
-    const msg = parseEntity(raw);
+    let msg = parseEntity(raw);
+    let senderPassword: string | null = null;
+    const passwordGiven = pwHeader !== null && headerValue(msg.headers, pwHeader) !== undefined;
+    if (passwordGiven) {
+      senderPassword = headerValue(msg.headers, pwHeader)!;
+      msg = { ...msg, headers: without(msg.headers, [pwHeader]) };
+    }
     const calendar = hasCalendar(raw);
     const already = alreadySealed(msg);
     const keyring = deps.keyring();
     const ids = new SenderIdentities(keyring, addressIn(headerValue(msg.headers, 'from')) ?? env.sender.toLowerCase());
     const plans: Plan[] = [];
-    for (const { r, p } of matched) plans.push(await planFor(r, p, calendar, already, keyring, ids));
+    for (const { r, p } of matched) plans.push(await planFor(r, p, calendar, already, keyring, ids, portalState));
+
+    const toPortal = plans.filter((p) => p.portal);
+    if (toPortal.length && portalState === 'down') {
+      return { outcome: { kind: 'defer', until: clock() + PORTAL_DOWN_RETRY_MS, reason: 'the encryption portal (portal-crypt) is stopped; the mail waits for it' } };
+    }
+    const deposited = new Map<string, { id: string; notification: GeneratedMail }>();
+    if (toPortal.length) {
+      const portalRaw = serialize(msg);
+      for (const p of toPortal) {
+        const res = await portal!.deposit({ mailId: mail.id, sender: env.sender, recipient: p.recipient.address, raw: portalRaw, senderPassword });
+        if ('failure' in res) p.failure = res.failure;
+        else deposited.set(p.recipient.address, res);
+      }
+    }
 
     const envelope: Envelope = structuredClone(env);
     const byAddress = new Map(envelope.recipients.map((r) => [r.address, r]));
@@ -199,8 +240,13 @@ export function createSealOutStage(deps: SealOutDeps): Stage {
       r.status = 'failed';
       r.response = `550 5.7.5 ${f.failure}`;
     }
+    for (const [address, d] of deposited) {
+      const r = byAddress.get(address)!;
+      r.status = 'delivered';
+      r.response = `250 2.0.0 stored in the encryption portal as ${d.id}; notification sent`;
+    }
     const groups = new Map<string, Plan[]>();
-    for (const p of plans.filter((x) => !x.failure)) groups.set(treatmentKey(p), [...(groups.get(treatmentKey(p)) ?? []), p]);
+    for (const p of plans.filter((x) => !x.failure && !x.portal)) groups.set(treatmentKey(p), [...(groups.get(treatmentKey(p)) ?? []), p]);
 
     const notes: string[] = [];
     for (const g of groups.values()) {
@@ -208,15 +254,19 @@ export function createSealOutStage(deps: SealOutDeps): Stage {
       const remarks = [...new Set(g.map((p) => p.remark).filter(Boolean))].join('; ');
       notes.push(`${describe(g[0])} for ${g.length} recipient(s) (${names}${remarks ? `; ${remarks}` : ''})`);
     }
+    if (deposited.size) {
+      const names = [...new Set(toPortal.filter((p) => deposited.has(p.recipient.address)).map((p) => `"${p.policy!.name}"`))].join(', ');
+      notes.push(`sent through the encryption portal for ${deposited.size} recipient(s) (${names}; notification sent, portal ${[...deposited.values()].map((d) => d.id).join(', ')})`);
+    }
     if (failures.length) notes.push(`${failures.length} recipient(s) bounced: ${failures[0].failure}`);
 
-    const generated: GeneratedMail[] = [];
+    const generated: GeneratedMail[] = [...[...deposited.values()].map((d) => d.notification)];
     if (failures.length) {
       const dsn = await bounceFor(mail, envelope, failures, ctx);
       if (dsn) generated.push(dsn);
     }
     if (!groups.size) {
-      return { outcome: { kind: 'finish', state: 'bounced', reason: notes.join('; ') }, envelope, generated };
+      return { outcome: { kind: 'finish', state: deposited.size ? 'delivered' : 'bounced', reason: notes.join('; ') }, envelope, generated };
     }
     // The group sent as it is keeps the original body; otherwise the first group takes this mail.
     const ordered = [...groups.values()].sort((a, b) => Number(Boolean(a[0].sign || a[0].encrypt)) - Number(Boolean(b[0].sign || b[0].encrypt)));
@@ -233,6 +283,7 @@ export function createSealOutStage(deps: SealOutDeps): Stage {
     envelope.recipients = envelope.recipients.filter((r) => !moved.has(r.address));
     let bodyKey: string | undefined;
     if (first[0].sign || first[0].encrypt) bodyKey = await writeBody(ctx.bodies, mail.id, await seal(msg, first, ids, deps.config()));
+    else if (passwordGiven) bodyKey = await writeBody(ctx.bodies, mail.id, serialize(msg));
     return { outcome: { kind: 'advance', note: notes.join('; ') }, envelope, bodyKey, generated };
   }
 

@@ -90,7 +90,8 @@ test('seal-out splits recipients by treatment; a force recipient without a key f
   assert.equal(headerValue(e.headers, 'subject'), 'quarterly numbers', 'outer headers stay');
   assert.doesNotMatch(sealed.body.toString(), /numbers are good/);
   const inner = openEnvelopedData(cmsOf(e), [{ id: 'bob', certificate: partner.der, privateKey: () => partner.privateKey }]).content.toString();
-  assert.match(inner, /^Content-Type: text\/plain; charset=utf-8\r\n\r\nthe numbers are good\r\n$/);
+  // Protected headers (the default "copy"): the user-facing fields sealed inside too.
+  assert.match(inner, /^From: Alice <alice@example\.test>\r\nTo: several\r\nSubject: quarterly numbers\r\nContent-Type: text\/plain; charset=utf-8; protected-headers="v1"\r\n\r\nthe numbers are good\r\n$/);
   assert.deepEqual(dsn.envelope.recipients.map((x) => x.address), ['alice@example.test']);
   assert.match(dsn.body.toString(), /Status: 5\.7\.5/);
   assert.ok(r.outcome.kind === 'advance' && /S\/MIME encrypted for 1 recipient\(s\) \("partners"\)/.test(r.outcome.note ?? ''), JSON.stringify(r.outcome));

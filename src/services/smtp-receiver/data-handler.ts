@@ -9,6 +9,7 @@ import type { FlowEngine } from '../../flow/flow-engine.ts';
 import type { Logger } from '../log-manager/logger.ts';
 import { BareNewlineDetector } from './smuggling-guard.ts';
 import type { DataInspector } from './phase1/message-inspector.ts';
+import type { HeaderHygiene } from '../spamfinder/header-hygiene.ts';
 
 /** Small chunks are gathered into writes of this size: one write per typical mail. */
 const WRITE_SIZE = 128 * 1024;
@@ -36,6 +37,8 @@ export async function receiveData(
   envelope: Envelope,
   deps: DataDeps,
   inspector?: DataInspector | null,
+  /** Removes forged verdict headers (X-Gatehouse-Spam*, our Authentication-Results) before anyone reads them. */
+  hygiene?: HeaderHygiene | null,
 ): Promise<AcceptedData> {
   const id = newMailId();
   const detector = new BareNewlineDetector();
@@ -71,16 +74,28 @@ export async function receiveData(
   // The stream must be read to its end whatever happens, or the SMTP session stalls.
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     if (!detector.scan(chunk) || failure || stream.sizeExceeded) continue;
-    if (inspector) await inspector.write(chunk);
-    pending.push(chunk);
-    pendingLen += chunk.length;
-    size += chunk.length;
+    const kept = hygiene ? hygiene.push(chunk) : chunk;
+    if (!kept.length) continue;
+    if (inspector) await inspector.write(kept);
+    pending.push(kept);
+    pendingLen += kept.length;
+    size += kept.length;
     if (pendingLen >= WRITE_SIZE) {
       headPending = false;
       await flush();
     }
   }
   detector.end();
+  if (hygiene && !failure && !stream.sizeExceeded && !detector.found) {
+    const tail = hygiene.end();
+    if (tail.length) {
+      if (inspector) await inspector.write(tail);
+      pending.push(tail);
+      pendingLen += tail.length;
+      size += tail.length;
+    }
+    if (hygiene.removed.length) envelope.meta = { ...envelope.meta, removedHeaders: hygiene.removed };
+  }
 
   const discard = async () => {
     inspector?.abort();

@@ -17,12 +17,16 @@ import { RecipientPolicy } from './recipient-policy.ts';
 import { patchSmtpServer } from './smtp-server-patch.ts';
 import { loadOrCreateCertificate } from './tls-cert.ts';
 import { Phase1Filters } from './phase1/index.ts';
+import type { BatvTags } from '../spamfinder/batv.ts';
+import { HeaderHygiene } from '../spamfinder/header-hygiene.ts';
 
 export interface SmtpReceiverDeps {
   config: Config;
   engine: FlowEngine;
   bodies: BodyStore;
   log: Logger;
+  /** BATV (spamfinder.batv): bounces to local addresses need a valid prvs= tag. */
+  batv?: BatvTags | null;
 }
 
 export function splitHostPort(s: string): { host: string; port: number } {
@@ -50,7 +54,7 @@ export class SmtpReceiver implements Service {
     const c = d.config;
     this.policy = new RecipientPolicy({ domains: c.domains, trustedNetworks: c.trustedNetworks, recipients: c.smtp.recipients });
     this.trusted = new NetworkList(c.trustedNetworks);
-    this.phase1 = new Phase1Filters({ config: c, policy: this.policy, log: d.log });
+    this.phase1 = new Phase1Filters({ config: c, policy: this.policy, log: d.log, batv: d.batv });
   }
 
   configured(): boolean {
@@ -96,13 +100,20 @@ export class SmtpReceiver implements Service {
         );
       },
       onRcptTo: (address, session, cb) => {
-        try {
-          if (session.envelope.rcptTo.length >= c.smtp.maxRecipients) throw new SmtpError(452, '4.5.3', 'Too many recipients');
-          this.policy.checkRecipient(address.address, this.facts(session));
-          cb();
-        } catch (err) {
-          cb(this.reply(this.phase1.recipientRefused(err, this.facts(session))));
-        }
+        const mailFrom = session.envelope.mailFrom as SMTPServerAddress | false;
+        // BATV first (its refusal is not an invalid recipient), then the unwrapped address.
+        this.phase1.recipient(address.address, mailFrom ? mailFrom.address : '', this.facts(session)).then(
+          (rcpt) => {
+            try {
+              if (session.envelope.rcptTo.length >= c.smtp.maxRecipients) throw new SmtpError(452, '4.5.3', 'Too many recipients');
+              this.policy.checkRecipient(rcpt, this.facts(session));
+              cb();
+            } catch (err) {
+              cb(this.reply(this.phase1.recipientRefused(err, this.facts(session))));
+            }
+          },
+          (err) => cb(this.reply(err)),
+        );
       },
       onData: (stream, session, cb) => {
         this.onData(stream, session).then(
@@ -162,7 +173,11 @@ export class SmtpReceiver implements Service {
   private async onData(stream: Parameters<NonNullable<ConstructorParameters<typeof SMTPServer>[0]>['onData'] & object>[0], session: SMTPServerSession): Promise<string> {
     const facts = this.facts(session);
     const mailFrom = session.envelope.mailFrom as SMTPServerAddress | false;
-    const rcpts = session.envelope.rcptTo;
+    // A local prvs= (BATV) address is delivered to the address inside it, once.
+    const rcpts = [...new Map(session.envelope.rcptTo.map((r) => {
+      const address = this.phase1.deliveryAddress(r.address);
+      return [address.toLowerCase(), { ...r, address }] as const;
+    })).values()];
     const args = (mailFrom && (mailFrom.args as Record<string, string>)) || {};
     const envelope: Envelope = {
       sender: mailFrom ? mailFrom.address : '',
@@ -187,7 +202,10 @@ export class SmtpReceiver implements Service {
         recipient: rcpts.length === 1 ? rcpts[0].address : undefined,
       });
     const inspector = this.phase1.inspector(facts, session, envelope.sender);
-    const { id, size } = await receiveData(stream, header, envelope, this.d, inspector);
+    // Mail from outside must not bring our verdicts with it (RFC 8601 §5); our own side may.
+    const hygiene = this.policy.mayRelay(facts) ? null : new HeaderHygiene(this.d.config.hostname);
+    const { id, size } = await receiveData(stream, header, envelope, this.d, inspector, hygiene);
+    if (hygiene?.removed.length) this.d.log.info(`removed forged headers: ${hygiene.removed.join(', ')}`, { mailId: id, clientIp: facts.clientIp });
     this.accepted++;
     this.d.log.info(`accepted from <${envelope.sender}> for ${rcpts.length} recipient(s), ${envelope.direction}`, {
       mailId: id,

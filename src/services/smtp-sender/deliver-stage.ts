@@ -9,6 +9,7 @@ import type { Logger } from '../log-manager/logger.ts';
 import { asSmtpError, groupRecipients, MAX_HOSTS_PER_ATTEMPT, type RecipientGroup } from './destinations.ts';
 import { readOriginal } from './original.ts';
 import { decideResult, type AttemptInfo } from './stage-result.ts';
+import type { BatvTags } from '../spamfinder/batv.ts';
 import { createSmtpTransport, type DeliveryResult, type Destination, type SmtpTransport } from './transport.ts';
 
 export interface DeliverStageDeps {
@@ -19,6 +20,8 @@ export interface DeliverStageDeps {
   mxPort?: number | ((exchange: string) => number);
   /** Unused destination pools are closed after this long (ms). */
   poolIdleTimeout?: number;
+  /** BATV (spamfinder.batv): the return path of outbound mail from a local sender is signed. */
+  batv?: BatvTags | null;
 }
 
 export type DeliverStage = Stage & { close(opts?: { force?: boolean }): Promise<void>; readonly transport: SmtpTransport };
@@ -38,7 +41,8 @@ export function createDeliverStage(deps: DeliverStageDeps): DeliverStage {
       setStatus(recipient, error.temporary ? 'deferred' : 'failed', `${error.responseCode} ${error.enhanced} ${error.message}`);
       attempted.set(recipient, { remote: false });
     }
-    await Promise.all(groups.map((g) => deliverGroup(g, envelope.sender, ctx, attempted, mail.id)));
+    const signed = await returnPath(envelope, ctx, mail.id);
+    await Promise.all(groups.map((g) => deliverGroup(g, isLocal(g.recipients[0].address) ? envelope.sender : signed, ctx, attempted, mail.id)));
 
     return decideResult({
       mail,
@@ -51,6 +55,21 @@ export function createDeliverStage(deps: DeliverStageDeps): DeliverStage {
       original: () => readOriginal(ctx.openBody(), { ret: envelope.ret, size: mail.size }),
       log: ctx.log,
     });
+  }
+
+  const locals = new Set(config.domains.map((d) => d.toLowerCase()));
+  const isLocal = (a: string) => locals.has(a.slice(a.lastIndexOf('@') + 1).toLowerCase());
+
+  /** The MAIL FROM for remote hosts: BATV-signed for outbound mail from a local sender (unsigned when the key cannot be read: delivery goes on). */
+  async function returnPath(envelope: Envelope, ctx: StageContext, mailId: string): Promise<string> {
+    const batv = deps.batv;
+    if (!batv?.enabled || envelope.direction !== 'outbound' || !envelope.sender || !isLocal(envelope.sender)) return envelope.sender;
+    try {
+      return await batv.sign(envelope.sender);
+    } catch (err) {
+      ctx.log.warn('BATV: could not read the signing key; return path sent unsigned', { mailId, err: err as Error });
+      return envelope.sender;
+    }
   }
 
   /** Tries the group's hosts in order until one takes the transaction or refuses it for a reason other than the session. */

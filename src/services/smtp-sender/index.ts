@@ -13,6 +13,8 @@ export interface SmtpSenderDeps {
   /** Test hooks passed to the stage. */
   mxPort?: DeliverStageDeps['mxPort'];
   poolIdleTimeout?: DeliverStageDeps['poolIdleTimeout'];
+  /** BATV signing of outbound return paths. */
+  batv?: DeliverStageDeps['batv'];
 }
 
 export function createSmtpSender(deps: SmtpSenderDeps): Service {

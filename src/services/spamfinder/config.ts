@@ -100,6 +100,19 @@ export const srcSchema = z
   })
   .prefault({});
 
+/**
+ * BATV: outbound return paths signed (prvs=), bounces to local addresses without a valid tag refused
+ * at RCPT. Off by default: once on, bounces of mail sent before (and null-sender read receipts to
+ * a plain address) are refused, so an admin turns it on knowingly.
+ */
+export const batvSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Days a signed return path accepts bounces after the mail was sent. */
+    validDays: z.number().int().min(1).max(999).default(7),
+  })
+  .prefault({});
+
 /** The HTTP server for signed user links (quarantine release, CISS confirmation); not the admin API. */
 export const linksSchema = z
   .strictObject({
@@ -175,6 +188,7 @@ export const spamfinderConfigSchema = z.strictObject({
   bayes: bayesSchema,
   fuzzy: fuzzySchema,
   src: srcSchema,
+  batv: batvSchema,
   reports: reportsSchema,
   ciss: cissSchema,
   links: linksSchema,

@@ -1,6 +1,6 @@
 // Allow lists (AWL address, DWL domain, NWL network, SWL subject) and block lists (ABL, DBL,
-// NBL, SBL), company-wide: the entries of the config plus those added through the API (store).
-// Matching: addresses exactly or with "*" wildcards, domains with their subdomains, networks by
+// NBL, SBL): company-wide (the config's entries plus the store's with owner "") and per user (store
+// entries whose owner is a local recipient address; they speak for that recipient only). Matching: addresses exactly or with "*" wildcards, domains with their subdomains, networks by
 // CIDR, subjects as case-insensitive substrings (or "*" patterns).
 import { NetworkList, parseCidr } from '../../core/networks.ts';
 import type { FilterListEntry, FilterListName, SpamStore } from '../../store/store.ts';
@@ -23,6 +23,8 @@ export interface ListMatch {
   value: string;
   /** What it matched: the address, domain, IP or subject. */
   matched: string;
+  /** Set when recipients' own lists decided: those recipients (every recipient of the mail). */
+  owners?: string[];
 }
 
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1);
@@ -92,7 +94,7 @@ class CompiledList {
 }
 
 export class FilterLists {
-  private compiled: CompiledList[] | null = null;
+  private compiled: { company: CompiledList[]; own: Map<string, CompiledList[]> } | null = null;
   private loadedAt = 0;
 
   constructor(
@@ -107,31 +109,69 @@ export class FilterLists {
     this.compiled = null;
   }
 
-  private async lists(): Promise<CompiledList[]> {
+  private async lists(): Promise<{ company: CompiledList[]; own: Map<string, CompiledList[]> }> {
     if (this.compiled && Date.now() - this.loadedAt < this.refreshMs) return this.compiled;
-    const stored: FilterListEntry[] = await this.store.listEntries('');
-    this.compiled = LIST_NAMES.map(
-      (n) => new CompiledList(n, [...this.config[n], ...stored.filter((e) => e.list === n).map((e) => e.value)]),
-    );
+    const byOwner = new Map<string, FilterListEntry[]>();
+    for (const e of await this.store.listEntries()) {
+      const owner = e.owner.toLowerCase();
+      let l = byOwner.get(owner);
+      if (!l) byOwner.set(owner, (l = []));
+      l.push(e);
+    }
+    const compile = (entries: FilterListEntry[], extra: (n: FilterListName) => string[]) =>
+      LIST_NAMES.map((n) => new CompiledList(n, [...extra(n), ...entries.filter((e) => e.list === n).map((e) => e.value)]));
+    const own = new Map<string, CompiledList[]>();
+    for (const [owner, entries] of byOwner) if (owner) own.set(owner, compile(entries, () => []));
+    this.compiled = { company: compile(byOwner.get('') ?? [], (n) => this.config[n]), own };
     this.loadedAt = Date.now();
     return this.compiled;
   }
 
-  /** The first allow-list match (AWL, DWL, NWL, SWL in that order). */
-  async allowed(s: ListSubject): Promise<ListMatch | null> {
-    for (const l of (await this.lists()).slice(0, ALLOW_LISTS.length)) {
+  private static first(lists: CompiledList[], s: ListSubject): ListMatch | null {
+    for (const l of lists) {
       const m = l.match(s);
       if (m) return m;
     }
     return null;
   }
 
-  /** The first block-list match (ABL, DBL, NBL, SBL in that order). */
-  async blocked(s: ListSubject): Promise<ListMatch | null> {
-    for (const l of (await this.lists()).slice(ALLOW_LISTS.length)) {
-      const m = l.match(s);
-      if (m) return m;
+  /**
+   * Recipients' own lists decide a mail only when they agree for every recipient: one user's list
+   * must not let spam through to, or hold mail back from, the others (one mail, one verdict; see
+   * docs/spamfinder.md). `company` is what the company-wide lists say for everyone.
+   */
+  private static everyone(own: Map<string, CompiledList[]>, recipients: string[], company: ListMatch | null, pick: (l: CompiledList[]) => CompiledList[], s: ListSubject): ListMatch | null {
+    if (company || !recipients.length) return company;
+    let found: ListMatch | null = null;
+    const owners: string[] = [];
+    for (const r of recipients) {
+      const a = r.toLowerCase();
+      const lists = own.get(a);
+      const m = lists ? FilterLists.first(pick(lists), s) : null;
+      if (!m) return null;
+      found ??= m;
+      owners.push(a);
     }
-    return null;
+    return found && { ...found, owners };
+  }
+
+  /**
+   * The first allow-list match (AWL, DWL, NWL, SWL in that order): company-wide, else the
+   * recipients' own lists when each of `recipients` has the sender on its own allow list.
+   */
+  async allowed(s: ListSubject, recipients: string[] = []): Promise<ListMatch | null> {
+    const l = await this.lists();
+    const pick = (x: CompiledList[]) => x.slice(0, ALLOW_LISTS.length);
+    return FilterLists.everyone(l.own, recipients, FilterLists.first(pick(l.company), s), pick, s);
+  }
+
+  /**
+   * The first block-list match (ABL, DBL, NBL, SBL in that order): company-wide, else the
+   * recipients' own lists when each of `recipients` has the sender on its own block list.
+   */
+  async blocked(s: ListSubject, recipients: string[] = []): Promise<ListMatch | null> {
+    const l = await this.lists();
+    const pick = (x: CompiledList[]) => x.slice(ALLOW_LISTS.length);
+    return FilterLists.everyone(l.own, recipients, FilterLists.first(pick(l.company), s), pick, s);
   }
 }

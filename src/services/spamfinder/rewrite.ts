@@ -3,6 +3,7 @@
 // HEAD_LIMIT); the body of a 50 MB mail passes in chunks.
 import type { Readable } from 'node:stream';
 import type { BodyStore } from '../../store/store.ts';
+import { HeaderHygiene } from './header-hygiene.ts';
 
 const HEAD_LIMIT = 256 * 1024;
 
@@ -11,11 +12,13 @@ export interface Rewrite {
   prepend: string;
   /** Subject tag, e.g. "[SPAM]" (not added twice). */
   subjectTag?: string;
+  /** Our authserv-id: forged verdict headers naming it are removed (header-hygiene.ts). */
+  clean?: string;
 }
 
 /** Applies `r` to a header block (ending with its blank line). */
 export function rewriteHead(head: string, r: Rewrite): string {
-  let out = head;
+  let out = r.clean ? HeaderHygiene.clean(head, r.clean).text : head;
   let prepend = r.prepend;
   if (r.subjectTag) {
     const tag = r.subjectTag;

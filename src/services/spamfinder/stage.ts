@@ -2,8 +2,10 @@
 // SRC, DMARC, BAYES) and the profile's action for the first that fires; clean inbound mail then
 // meets CISS where the profile asks for it. Allow lists win over every spam filter; the virus scan
 // runs for every mail (an allow-listed sender can still send a virus). Inbound mail gets every
-// filter, outbound and internal mail the virus scan only. Each verdict names the filter that
-// decided and why, in envelope.meta.spamfinder and in the tracking event's reason.
+// filter, outbound and internal mail the virus scan only. Recipients' own lists count when they
+// agree for every recipient (lists.ts). Each verdict names the filter that decided and why, in
+// envelope.meta.spamfinder and in the tracking event's reason. Inbound mail that did not pass
+// smtp-receiver loses forged verdict headers here (header-hygiene.ts).
 import type { Envelope, StageResult } from '../../core/mail.ts';
 import type { Stage, StageContext } from '../../flow/stage.ts';
 import type { ClaimedMail } from '../../store/store.ts';
@@ -16,9 +18,10 @@ import type { Ciss } from './ciss.ts';
 import type { BayesFilter } from './bayes/bayes-filter.ts';
 import { MAX_INPUT, mailTokens, type MailTokens } from './bayes/tokens.ts';
 import type { FilterAction, SpamfinderConfig } from './config.ts';
-import type { FilterLists } from './lists.ts';
+import type { FilterLists, ListMatch } from './lists.ts';
 import { profileFor, type ChosenProfile } from './profiles.ts';
 import { writeRewritten } from './rewrite.ts';
+import { HeaderHygiene } from './header-hygiene.ts';
 
 export type VerdictKind = 'clean' | 'allowed' | 'spam' | 'virus' | 'unknown-sender';
 
@@ -81,13 +84,15 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
     const p = chosen.profile;
     const inbound = env.direction === 'inbound';
     const subject = { senders: [env.sender.toLowerCase(), t?.from ?? ''], clientIp: env.clientIp, subject: t?.subject ?? '' };
+    // Recipients' own lists count when they agree for all of them (lists.ts).
+    const recipients = env.recipients.map((r) => r.address);
 
     // The allow lists are only honoured when the sender was not proven forged (SPF/DMARC fail).
     const auth = env.meta?.auth as { spf?: string; dmarc?: { result?: string; policy?: string; domain?: string } | null } | undefined;
     const forged = auth?.dmarc?.result === 'fail' || auth?.spf === 'fail';
     let allowed: Awaited<ReturnType<FilterLists['allowed']>> = null;
     if (inbound) {
-      allowed = await d.lists.allowed(subject);
+      allowed = await d.lists.allowed(subject, recipients);
       if (allowed && forged) {
         checks[allowed.list.toUpperCase()] = `ignored: ${allowed.value} matched but SPF/DMARC failed`;
         allowed = null;
@@ -112,16 +117,16 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
     }
 
     if (allowed) {
-      checks[allowed.list.toUpperCase()] = `${allowed.matched} matches ${allowed.value}`;
+      checks[allowed.list.toUpperCase()] = `${allowed.matched} matches ${allowed.value}${ownedBy(allowed)}`;
       return 'allowed';
     }
     if (!inbound) return null;
 
-    const blocked = await d.lists.blocked(subject);
+    const blocked = await d.lists.blocked(subject, recipients);
     if (blocked && p.blocklist !== 'pass') {
       const f = blocked.list.toUpperCase();
-      checks[f] = `${blocked.matched} matches ${blocked.value}`;
-      return { kind: 'spam', filter: f, reason: `${f}: ${blocked.matched} matches "${blocked.value}"`, action: p.blocklist };
+      checks[f] = `${blocked.matched} matches ${blocked.value}${ownedBy(blocked)}`;
+      return { kind: 'spam', filter: f, reason: `${f}: ${blocked.matched} matches "${blocked.value}"${ownedBy(blocked)}`, action: p.blocklist };
     }
 
     if (t && d.fuzzy && p.fuzzy !== 'pass') {
@@ -165,8 +170,12 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       const chosen = profileFor(env.recipients.map((r) => r.address), cfg);
       const checks: Record<string, string> = {};
       let tokens: MailTokens | null = null;
+      /** Forged verdict headers in inbound mail that did not come through smtp-receiver (which removes them itself): the body is rewritten without them. */
+      let clean: string | undefined;
       try {
-        tokens = await mailTokens(await readHead(ctx.openBody(), MAX_INPUT));
+        const head = await readHead(ctx.openBody(), MAX_INPUT);
+        if (env.direction === 'inbound' && env.source !== 'smtp' && HeaderHygiene.clean(headerBlock(head), d.hostname).removed.length) clean = d.hostname;
+        tokens = await mailTokens(head);
       } catch (err) {
         checks.PARSE = `unreadable: ${(err as Error).message}`;
       }
@@ -184,9 +193,9 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
         const envelope: Envelope = { ...env, meta: { ...rest, spamfinder: verdict } };
         const outcome = { kind: 'hold' as const, queue: 'quarantine:ciss' as const, reason: held.reason };
         const generated = held.challenge ? [held.challenge] : undefined;
-        if (typeof ph !== 'string' || !ph) return { outcome, envelope, generated };
+        if ((typeof ph !== 'string' || !ph) && !clean) return { outcome, envelope, generated };
         const bodyKey = newKey(mail.id);
-        await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: ph });
+        await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: typeof ph === 'string' ? ph : '', clean });
         return { outcome, envelope, generated, bodyKey };
       }
       const verdict: SpamVerdict =
@@ -202,24 +211,24 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       const note = `${verdict.verdict}${verdict.filter ? ': ' + verdict.reason : ''}`;
 
       if (!hit || hit === 'allowed' || hit.action === 'pass') {
-        if (!pending) return { outcome: { kind: 'advance', note }, envelope };
+        if (!pending && !clean) return { outcome: { kind: 'advance', note }, envelope };
         const bodyKey = newKey(mail.id);
-        await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending });
+        await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending, clean });
         return { outcome: { kind: 'advance', note }, envelope, bodyKey };
       }
       const reason = `${hit.kind}: ${hit.reason}`;
       switch (hit.action) {
         case 'quarantine': {
           const outcome = { kind: 'hold' as const, queue: hit.kind === 'virus' ? ('quarantine:virus' as const) : ('quarantine:spam' as const), reason };
-          if (!pending) return { outcome, envelope };
+          if (!pending && !clean) return { outcome, envelope };
           const bodyKey = newKey(mail.id);
-          await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending });
+          await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending, clean });
           return { outcome, envelope, bodyKey };
         }
         case 'mark': {
           const bodyKey = newKey(mail.id);
           const header = `X-Gatehouse-Spam: yes; filter=${hit.filter}${hit.score !== undefined ? `; score=${hit.score}` : ''}; profile=${chosen.name}\r\n`;
-          await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending + header, subjectTag: chosen.profile.tag });
+          await writeRewritten(ctx.openBody(), ctx.bodies, bodyKey, { prepend: pending + header, subjectTag: chosen.profile.tag, clean });
           return { outcome: { kind: 'advance', note: `marked ${reason}` }, envelope, bodyKey };
         }
         case 'decline': {
@@ -249,6 +258,17 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       return { outcome: { kind: 'advance', note }, envelope };
     },
   };
+}
+
+/** " (own list of a@x, b@x)" for a match of recipients' own lists. */
+function ownedBy(m: ListMatch): string {
+  return m.owners ? ` (own list of ${m.owners.join(', ')})` : '';
+}
+
+/** The header block of a mail's first bytes (all of them when no blank line is among them). */
+function headerBlock(head: Buffer): string {
+  const end = head.indexOf('\r\n\r\n');
+  return head.subarray(0, end < 0 ? head.length : end + 4).toString('latin1');
 }
 
 function newKey(id: string): string {

@@ -7,6 +7,7 @@ import type { Logger } from '../log-manager/logger.ts';
 import type { Supervisor } from './supervisor.ts';
 import { ControlError, type ApplianceControl, type MailDetail } from './control.ts';
 import type { Metrics } from './metrics.ts';
+import type { ClusterNode, NodeVerb } from './cluster-node.ts';
 
 const ACTIVE: QueueName[] = [...STAGES, ...HOLDING_QUEUES];
 
@@ -19,6 +20,8 @@ export function createApplianceControl(d: {
   hostname: string;
   version: string;
   startedAt: number;
+  /** This node in the appliance (heartbeats, commands for other nodes). */
+  cluster?: ClusterNode;
 }): ApplianceControl {
   const { store, supervisor, engine, log } = d;
 
@@ -58,6 +61,13 @@ export function createApplianceControl(d: {
       stop: (n) => supervisor.stop(n),
       restart: (n) => supervisor.restart(n),
       setEnabled: (n, on) => supervisor.setEnabled(n, on),
+      ...(d.cluster
+        ? {
+            node: d.cluster.id,
+            nodes: () => d.cluster!.nodes(),
+            onNode: (node: string, verb: NodeVerb, n: string) => d.cluster!.run(node, verb, n),
+          }
+        : {}),
     },
     maintenance: {
       get: () => supervisor.maintenance,

@@ -1,10 +1,11 @@
 // The admin actions that change the appliance, written to the compliance log: service start,
-// stop, restart, (de)activation, maintenance mode, and the mail actions (hold, release, delete,
-// retry, flush). Recorded after the action succeeded; a record that cannot be written is logged
-// as an error (the action is done and must not be reported as failed).
+// stop, restart, (de)activation (on this node or others), maintenance mode, and the mail actions
+// (hold, release, delete, retry, flush). Recorded after the action succeeded; a record that
+// cannot be written is logged as an error (the action is done and must not be reported as failed).
 import type { ComplianceEvent, ComplianceRecorder } from '../compliance-log/recorder.ts';
 import type { Logger } from '../log-manager/logger.ts';
 import type { ApplianceControl } from './control.ts';
+import type { NodeVerb } from './cluster-node.ts';
 
 /** Who the compliance log names for service and maintenance actions (the control has no caller name). */
 const ADMIN = 'admin-api';
@@ -38,6 +39,18 @@ export function auditedControl(c: ApplianceControl, recorder: ComplianceRecorder
         await record({ category: 'admin', action: on ? 'service.activate' : 'service.deactivate', actor: ADMIN, subject: n });
         return r;
       },
+      ...(c.services.onNode
+        ? {
+            // Recorded once, by the node that was asked, for every node where it was done.
+            async onNode(node: string, verb: NodeVerb, n: string) {
+              const results = await c.services.onNode!(node, verb, n);
+              for (const r of results) {
+                if (r.ok) await record({ category: 'admin', action: `service.${verb}`, actor: ADMIN, subject: n, detail: { node: r.node, state: r.status.state } });
+              }
+              return results;
+            },
+          }
+        : {}),
     },
     maintenance: {
       ...c.maintenance,

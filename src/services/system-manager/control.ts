@@ -9,7 +9,9 @@ import type { SpamfinderControl } from '../spamfinder/control.ts';
 import type { ComplianceControl } from '../compliance-log/control.ts';
 import type { ArchiveControl } from '../mail-depot/archive-access.ts';
 import type { SealerControl } from '../mail-sealer/control.ts';
+import type { PortalControl } from '../portal-crypt/control.ts';
 import type { UserControl } from '../../admin/auth/users.ts';
+import type { NodeActionResult, NodeServices, NodeVerb } from './cluster-node.ts';
 
 /** Errors the control raises carry a stable code the API maps to a problem response. */
 export class ControlError extends Error {
@@ -27,6 +29,8 @@ export type ControlErrorCode =
   | 'SERVICE_NOT_STOPPABLE'
   | 'SERVICE_DEACTIVATED'
   | 'SERVICE_NOT_DEACTIVATABLE'
+  | 'NODE_NOT_FOUND'
+  | 'NODE_TIMEOUT'
   | 'MAIL_NOT_FOUND'
   | 'MAIL_BUSY'
   | 'MAIL_WRONG_QUEUE'
@@ -48,11 +52,17 @@ export type ControlErrorCode =
   | 'IMPORT_SOURCE_INVALID'
   | 'IMPORT_NOT_FOUND'
   | 'IMPORT_RUNNING'
+  | 'HOLD_INVALID'
+  | 'REDELIVER_NO_RECIPIENT'
+  | 'HOLD_NOT_FOUND'
+  | 'AUDIT_GRANT_INVALID'
+  | 'AUDIT_GRANT_NOT_FOUND'
   | 'KEY_NOT_FOUND'
   | 'KEY_INVALID'
   | 'KEY_PASSWORD'
   | 'KEY_UNUSABLE'
-  | 'POLICY_INVALID';
+  | 'POLICY_INVALID'
+  | 'PORTAL_NOT_FOUND';
 
 export interface MailDetail extends MailRecord {
   events: TrackingEvent[];
@@ -68,6 +78,15 @@ export interface ApplianceControl {
     restart(name: string): Promise<ServiceStatus>;
     /** Deactivated services stay stopped and are skipped by the flow. */
     setEnabled(name: string, enabled: boolean): Promise<ServiceStatus>;
+    /** This node's id (cluster); absent where the control knows of one node only. */
+    node?: string;
+    /** Every node's services (this node's first); absent where the control knows of one node only. */
+    nodes?(): Promise<NodeServices[]>;
+    /**
+     * A service command on the node named `node` or on `all` live nodes (cluster-node.ts): one
+     * node throws its ControlError (NODE_NOT_FOUND, NODE_TIMEOUT, …); `all` answers per node.
+     */
+    onNode?(node: string, verb: NodeVerb, name: string): Promise<NodeActionResult[]>;
   };
   maintenance: {
     get(): boolean;
@@ -100,6 +119,8 @@ export interface ApplianceControl {
   archive?: ArchiveControl;
   /** Keys and encryption policies (mail-sealer); absent where the appliance has none. */
   sealer?: SealerControl;
+  /** The encryption portal (portal-crypt): waiting mails, recipients' passwords; absent where there is none. */
+  portal?: PortalControl;
   /** Console users (login, roles); absent where the store keeps none. */
   users?: UserControl;
 }

@@ -1,5 +1,7 @@
-// The supervisor: owns every service's state machine, the start order, the log-manager cascade,
-// restart throttling after failures, maintenance mode and the states kept across restarts.
+// The supervisor: owns every service's state machine on this node, the start order, the
+// log-manager cascade, restart throttling after failures, maintenance mode (appliance-wide) and
+// the states the admin left, kept across restarts per node (`service:<node>:<name>`).
+import os from 'node:os';
 import type { FlowEngine } from '../../flow/flow-engine.ts';
 import type { SettingsStore } from '../../store/store.ts';
 import type { Logger } from '../log-manager/logger.ts';
@@ -32,6 +34,8 @@ const RESTART_DELAYS = [1000, 2000, 5000, 15_000, 60_000];
 export class Supervisor {
   private readonly entries = new Map<ServiceName, Entry>();
   private maintenanceOn = false;
+  private readonly watchers = new Set<() => void>();
+  readonly nodeId: string;
   /** Set once boot() has started every service it should. */
   booted = false;
 
@@ -43,8 +47,11 @@ export class Supervisor {
       log: Logger;
       /** Told of every state a service enters (the appliance writes them to the compliance log). */
       onChange?: (service: ServiceName, state: ServiceState, error: string | null) => void;
+      /** This node's id in a cluster (default: the host name); the admin-left states are kept per node. */
+      nodeId?: string;
     },
   ) {
+    this.nodeId = deps.nodeId ?? os.hostname();
     for (const s of services) {
       this.entries.set(s.name, {
         service: s,
@@ -69,7 +76,9 @@ export class Supervisor {
   async boot(): Promise<void> {
     this.maintenanceOn = (await this.deps.settings.get<boolean>('maintenance')) ?? false;
     for (const e of this.entries.values()) {
-      const p = await this.deps.settings.get<Persisted>(`service:${e.service.name}`);
+      // Before states were per node they were kept as `service:<name>`: an upgraded (or migrated)
+      // appliance starts from those until the admin changes a state on this node.
+      const p = (await this.deps.settings.get<Persisted>(this.key(e))) ?? (await this.deps.settings.get<Persisted>(`service:${e.service.name}`));
       if (p) {
         e.enabled = e.service.deactivatable ? p.enabled : true;
         e.wanted = p.wanted;
@@ -164,8 +173,26 @@ export class Supervisor {
   }
 
   async setMaintenance(on: boolean): Promise<void> {
-    this.maintenanceOn = on;
     await this.deps.settings.set('maintenance', on);
+    await this.applyMaintenance(on);
+  }
+
+  /**
+   * Maintenance mode is appliance-wide: another node switched it (seen in the settings); applies
+   * it here without writing it again. Nothing happens when this node is in that mode already.
+   */
+  async syncMaintenance(on: boolean): Promise<void> {
+    if (on !== this.maintenanceOn) await this.applyMaintenance(on);
+  }
+
+  /** Calls `fn` after every state change of a service on this node; returns the unsubscribe. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  private async applyMaintenance(on: boolean): Promise<void> {
+    this.maintenanceOn = on;
     this.deps.log.warn(on ? 'maintenance mode on: mail-handling services stop' : 'maintenance mode off');
     for (const e of this.entries.values()) {
       if (!e.service.mailHandling) continue;
@@ -206,6 +233,7 @@ export class Supervisor {
     const lvl = state === 'failed' ? 'error' : 'info';
     this.deps.log[lvl](`${e.service.name} ${state}`, err ? { err: err as Error, service: e.service.name } : { service: e.service.name });
     this.deps.onChange?.(e.service.name, state, err ? e.lastError : null);
+    for (const w of this.watchers) w();
   }
 
   private serial<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
@@ -280,8 +308,12 @@ export class Supervisor {
     e.restartTimer.unref();
   }
 
+  private key(e: Entry): string {
+    return `service:${this.nodeId}:${e.service.name}`;
+  }
+
   private persist(e: Entry): Promise<void> {
-    return this.deps.settings.set(`service:${e.service.name}`, { enabled: e.enabled, wanted: e.wanted } satisfies Persisted);
+    return this.deps.settings.set(this.key(e), { enabled: e.enabled, wanted: e.wanted } satisfies Persisted);
   }
 
   private status(e: Entry): ServiceStatus {

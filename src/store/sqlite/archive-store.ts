@@ -12,7 +12,9 @@ import {
   StorageError,
   type ArchiveBlobRef,
   type ArchiveBlobWriter,
+  type ArchiveDeletion,
   type ArchivedMessage,
+  type ArchiveHold,
   type ArchiveEntry,
   type ArchiveSearch,
   type ArchiveStore,
@@ -46,7 +48,57 @@ interface MessageRow {
   attachments: string;
   has_attachment: number;
   blob_file: string | null;
+  retain_until: number;
 }
+
+interface HoldRow {
+  id: string;
+  archive_id: string | null;
+  query: string | null;
+  reason: string;
+  created_by: string;
+  created_at: number;
+  removed_by: string | null;
+  removed_at: number | null;
+}
+
+interface DeletionRow {
+  pos: number;
+  seq: number;
+  at: number;
+  archive_id: string;
+  content_hash: string;
+  archived_at: number;
+  retain_until: number;
+  reason: string;
+  actor: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const toHold = (r: HoldRow): ArchiveHold => ({
+  id: r.id,
+  archiveId: r.archive_id,
+  query: r.query,
+  reason: r.reason,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  removedBy: r.removed_by,
+  removedAt: r.removed_at,
+});
+
+const toDeletion = (r: DeletionRow): ArchiveDeletion => ({
+  seq: r.seq,
+  at: r.at,
+  archiveId: r.archive_id,
+  contentHash: r.content_hash,
+  archivedAt: r.archived_at,
+  retainUntil: r.retain_until,
+  reason: r.reason,
+  actor: r.actor,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
 
 interface EntryRow {
   pos: number;
@@ -81,6 +133,7 @@ const toMessage = (r: MessageRow): ArchivedMessage => ({
   subject: r.subject,
   messageId: r.message_id,
   attachments: JSON.parse(r.attachments) as string[],
+  retainUntil: r.retain_until,
 });
 
 const toEntry = (r: EntryRow): ArchiveEntry => ({
@@ -126,10 +179,35 @@ class Archive implements ArchiveStore {
       byId: db.prepare('SELECT * FROM archive_messages WHERE id = ?'),
       insertMessage: db.prepare(
         `INSERT INTO archive_messages (id, content_hash, size, stored_size, compression, key_id, archived_at, date, from_addr, to_addr,
-           cc_addr, subject, message_id, attachments, has_attachment, blob_file)
+           cc_addr, subject, message_id, attachments, has_attachment, blob_file, retain_until)
          VALUES (@id, @contentHash, @size, @storedSize, @compression, @keyId, @archivedAt, @date, @from, @to, @cc, @subject, @messageId,
-           @attachments, @hasAttachment, @blobFile)`,
+           @attachments, @hasAttachment, @blobFile, @retainUntil)`,
       ),
+      extendRetention: db.prepare('UPDATE archive_messages SET retain_until = MAX(retain_until, ?) WHERE id = ?'),
+      scanExpired: db.prepare(
+        'SELECT m.* FROM archive_messages m WHERE m.retain_until <= ? AND m.pos > ? ORDER BY m.pos LIMIT ?',
+      ),
+      messageHeld: db.prepare('SELECT 1 FROM archive_holds WHERE archive_id = ? AND removed_at IS NULL LIMIT 1').pluck(),
+      deleteBlob: db.prepare('DELETE FROM archive_blobs WHERE pos = ?'),
+      deleteIndex: db.prepare('DELETE FROM archive_fts WHERE rowid = ?'),
+      deleteMessage: db.prepare('DELETE FROM archive_messages WHERE pos = ?'),
+      insertAddress: db.prepare('INSERT OR IGNORE INTO archive_addresses (address, pos) VALUES (?, ?)'),
+      deleteAddresses: db.prepare('DELETE FROM archive_addresses WHERE pos = ?'),
+      posOf: db.prepare('SELECT pos FROM archive_messages WHERE id = ?').pluck(),
+      lastDeletion: db.prepare('SELECT seq, hash FROM archive_deletions ORDER BY seq DESC LIMIT 1'),
+      insertDeletion: db.prepare(
+        `INSERT INTO archive_deletions (seq, at, archive_id, content_hash, archived_at, retain_until, reason, actor, prev_hash, hash)
+         VALUES (@seq, @at, @archiveId, @contentHash, @archivedAt, @retainUntil, @reason, @actor, @prevHash, @hash)`,
+      ),
+      deletionOf: db.prepare('SELECT * FROM archive_deletions WHERE archive_id = ? ORDER BY seq DESC LIMIT 1'),
+      scanDeletions: db.prepare('SELECT * FROM archive_deletions WHERE pos > ? ORDER BY pos LIMIT ?'),
+      insertHold: db.prepare(
+        `INSERT INTO archive_holds (id, archive_id, query, reason, created_by, created_at) VALUES (@id, @archiveId, @query, @reason, @createdBy, @createdAt)`,
+      ),
+      holds: db.prepare('SELECT * FROM archive_holds WHERE removed_at IS NULL ORDER BY created_at, id'),
+      allHolds: db.prepare('SELECT * FROM archive_holds ORDER BY created_at, id'),
+      hold: db.prepare('SELECT * FROM archive_holds WHERE id = ?'),
+      removeHold: db.prepare('UPDATE archive_holds SET removed_by = ?, removed_at = ? WHERE id = ? AND removed_at IS NULL'),
       insertBlob: db.prepare('INSERT INTO archive_blobs (pos, data) VALUES (?, ?)'),
       blob: db.prepare('SELECT data FROM archive_blobs WHERE pos = ?').pluck(),
       insertIndex: db.prepare(
@@ -221,10 +299,15 @@ class Archive implements ArchiveStore {
           if ('inline' in m.blob) this.st.insertBlob.run(pos, m.blob.inline);
           const x = m.index;
           this.st.insertIndex.run(pos, x.sender, x.recipients, x.subject, x.body, x.attachments, x.messageId);
+        } else {
+          this.st.extendRetention.run(m.retainUntil, archiveId);
         }
         const last = (this.st.lastEntry.get() as { seq: number; hash: string } | undefined) ?? null;
         const entry = a.entry(last, archiveId);
         this.st.insertEntry.run({ ...entry, recipients: JSON.stringify(entry.recipients) });
+        const pos = this.st.posOf.get(archiveId) as number;
+        const addresses = new Set([...(deduplicated ? [] : m.addresses), entry.sender, ...entry.recipients].map((x) => x.toLowerCase()));
+        for (const address of addresses) if (address) this.st.insertAddress.run(address, pos);
         return { entry, deduplicated };
       }, true);
     } catch (err) {
@@ -244,6 +327,16 @@ class Archive implements ArchiveStore {
     if (q.before !== undefined) (where.push('m.date < ?'), args.push(q.before));
     if (q.after !== undefined) (where.push('m.date >= ?'), args.push(q.after));
     if (q.hasAttachment !== undefined) (where.push('m.has_attachment = ?'), args.push(q.hasAttachment ? 1 : 0));
+    if (q.participants) {
+      if (!q.participants.length) return { total: 0, messages: [] };
+      where.push('m.pos IN (SELECT pos FROM archive_addresses WHERE address IN (SELECT value FROM json_each(?)))');
+      args.push(JSON.stringify(q.participants.map((x) => x.toLowerCase())));
+    }
+    if (q.ids) {
+      if (!q.ids.length) return { total: 0, messages: [] };
+      where.push(`m.id IN (SELECT value FROM json_each(?))`);
+      args.push(JSON.stringify(q.ids));
+    }
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const total = this.db.prepare(`SELECT COUNT(*) FROM archive_messages m ${w}`).pluck().get(...args) as number;
     const rows = this.db
@@ -293,5 +386,56 @@ class Archive implements ArchiveStore {
       }
     }
     return n;
+  }
+
+  async scanExpired(now: number, after: number, limit: number): Promise<StoredLink<ArchivedMessage>[]> {
+    return (this.st.scanExpired.all(now, after, limit) as MessageRow[]).map((r) => ({ pos: r.pos, record: toMessage(r) }));
+  }
+
+  async remove(
+    archiveId: string,
+    now: number,
+    deletion: (last: { seq: number; hash: string } | null, m: ArchivedMessage) => ArchiveDeletion,
+  ): Promise<ArchiveDeletion | null> {
+    const r = await this.writes.run(() => {
+      const row = this.st.byId.get(archiveId) as MessageRow | undefined;
+      if (!row || row.retain_until > now || this.st.messageHeld.get(archiveId) !== undefined) return null;
+      const last = (this.st.lastDeletion.get() as { seq: number; hash: string } | undefined) ?? null;
+      const d = deletion(last, toMessage(row));
+      this.st.deleteBlob.run(row.pos);
+      this.st.deleteIndex.run(row.pos);
+      this.st.deleteMessage.run(row.pos);
+      this.st.deleteAddresses.run(row.pos);
+      this.st.insertDeletion.run(d);
+      return { d, file: row.blob_file };
+    }, true);
+    if (!r) return null;
+    // After the commit: a crash before this leaves a file no message names, which sweep() removes.
+    if (r.file) await this.files.remove(r.file).catch(() => undefined);
+    return r.d;
+  }
+
+  async deletionOf(archiveId: string): Promise<ArchiveDeletion | null> {
+    const r = this.st.deletionOf.get(archiveId) as DeletionRow | undefined;
+    return r ? toDeletion(r) : null;
+  }
+
+  async scanDeletions(after: number, limit: number): Promise<StoredLink<ArchiveDeletion>[]> {
+    return (this.st.scanDeletions.all(after, limit) as DeletionRow[]).map((r) => ({ pos: r.pos, record: toDeletion(r) }));
+  }
+
+  async addHold(h: Omit<ArchiveHold, 'removedBy' | 'removedAt'>): Promise<ArchiveHold> {
+    await this.writes.run(() => this.st.insertHold.run(h), true);
+    return { ...h, removedBy: null, removedAt: null };
+  }
+
+  async holds(withRemoved = false): Promise<ArchiveHold[]> {
+    return ((withRemoved ? this.st.allHolds : this.st.holds).all() as HoldRow[]).map(toHold);
+  }
+
+  async removeHold(id: string, by: string, at: number): Promise<ArchiveHold | null> {
+    const changed = await this.writes.run(() => this.st.removeHold.run(by, at, id).changes, true);
+    if (!changed) return null;
+    return toHold(this.st.hold.get(id) as HoldRow);
   }
 }

@@ -16,12 +16,18 @@ import { openSqliteArchive, type SqliteArchiveStore } from './archive-store.ts';
 import { SqliteSpamStore } from './spam-store.ts';
 import { SqliteKeyStore } from './key-store.ts';
 import { SqliteUserStore } from './user-store.ts';
+import { SqlitePortalStore } from './portal-store.ts';
+import { SqliteSessionStore } from './session-store.ts';
+import { SqliteApiTokenStore } from './api-token-store.ts';
 
 export interface SqliteStore extends Store {
   queue: SqliteQueueStore;
   bodies: SqliteBodyStore;
   archive: SqliteArchiveStore;
   users: SqliteUserStore;
+  sessions: SqliteSessionStore;
+  apiTokens: SqliteApiTokenStore;
+  portal: SqlitePortalStore;
 }
 
 export function openSqliteStore(dataDir: string, opts: { now?: () => number; inlineLimit?: number } = {}): SqliteStore {
@@ -41,6 +47,9 @@ export function openSqliteStore(dataDir: string, opts: { now?: () => number; inl
     spam: new SqliteSpamStore(db, writes),
     keys: new SqliteKeyStore(db, writes, opts.now),
     users: new SqliteUserStore(db, writes, opts.now),
+    sessions: new SqliteSessionStore(db, writes),
+    apiTokens: new SqliteApiTokenStore(db, writes),
+    portal: new SqlitePortalStore(db, writes),
     async close() {
       await archive.close();
       await close();

@@ -44,7 +44,8 @@ export class SqliteSpamStore implements SpamStore {
       learned: db.prepare('SELECT class FROM bayes_messages WHERE digest = ?'),
       remember: db.prepare('INSERT INTO bayes_messages (digest, class, at) VALUES (?, ?, ?) ON CONFLICT (digest) DO UPDATE SET class = excluded.class, at = excluded.at'),
       add: db.prepare(
-        'INSERT INTO bayes_tokens (h, spam, ham, touched) VALUES (?, ?, ?, ?) ON CONFLICT (h) DO UPDATE SET spam = MAX(0, spam + excluded.spam), ham = MAX(0, ham + excluded.ham), touched = excluded.touched',
+        // A token pruned since the mail was learned comes back clamped at 0, never negative.
+        'INSERT INTO bayes_tokens (h, spam, ham, touched) VALUES (@h, MAX(0, @spam), MAX(0, @ham), @now) ON CONFLICT (h) DO UPDATE SET spam = MAX(0, spam + @spam), ham = MAX(0, ham + @ham), touched = @now',
       ),
       tokenCount: db.prepare('SELECT COUNT(*) AS n FROM bayes_tokens'),
       messageCount: db.prepare('SELECT COUNT(*) AS n FROM bayes_messages'),
@@ -109,7 +110,7 @@ export class SqliteSpamStore implements SpamStore {
         const ham = 1 - spam;
         // Moving a mail to the other class takes its counts out of the old one.
         const undo = before ? -1 : 0;
-        for (const h of new Set(l.tokens)) this.st.add.run(h, spam + undo * ham, ham + undo * spam, now);
+        for (const h of new Set(l.tokens)) this.st.add.run({ h, spam: spam + undo * ham, ham: ham + undo * spam, now });
         this.st.addTotals.run(spam + undo * ham, ham + undo * spam);
         this.st.remember.run(l.digest, l.class, now);
         changed++;

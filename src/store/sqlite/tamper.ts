@@ -72,5 +72,24 @@ export function archiveTamper(dataDir: string) {
     changeEntrySender: (seq: number, sender: string) =>
       withDb(file, (db) => db.prepare('UPDATE archive_entries SET sender = ? WHERE seq = ?').run(sender, seq).changes),
     swapEntries: (a: number, b: number) => withDb(file, (db) => swapPositions(db, 'archive_entries', a, b)),
+    /** Deletes a message outright (blob, index row, message), as someone bypassing the expiry job would. */
+    removeMessage: (archiveId: string) =>
+      withDb(file, (db) => {
+        const pos = db.prepare('SELECT pos FROM archive_messages WHERE id = ?').pluck().get(archiveId) as number;
+        db.prepare('DELETE FROM archive_blobs WHERE pos = ?').run(pos);
+        db.prepare('DELETE FROM archive_fts WHERE rowid = ?').run(pos);
+        return db.prepare('DELETE FROM archive_messages WHERE pos = ?').run(pos).changes;
+      }),
+    /** Copies the last deletion (tombstone) as a new one for another message, hash recomputed by `hash`. */
+    forgeDeletion: (archiveId: string, hash: (d: Record<string, unknown>) => string) =>
+      withDb(file, (db) => {
+        const m = db.prepare('SELECT content_hash, archived_at, retain_until FROM archive_messages WHERE id = ?').get(archiveId) as { content_hash: string; archived_at: number; retain_until: number };
+        const last = db.prepare('SELECT seq, hash FROM archive_deletions ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
+        const d = { seq: last.seq + 1, at: Date.now(), archiveId, contentHash: m.content_hash, archivedAt: m.archived_at, retainUntil: m.retain_until, reason: 'retention', actor: 'mail-depot', prevHash: last.hash };
+        db.prepare(
+          `INSERT INTO archive_deletions (seq, at, archive_id, content_hash, archived_at, retain_until, reason, actor, prev_hash, hash)
+           VALUES (@seq, @at, @archiveId, @contentHash, @archivedAt, @retainUntil, @reason, @actor, @prevHash, @hash)`,
+        ).run({ ...d, hash: hash(d) });
+      }),
   };
 }

@@ -1,4 +1,4 @@
-// Users (admin only): the console's local users, adding one and deleting one.
+// Users (admin only): the console's users (local, and those known from LDAP logins), adding one and deleting one.
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { ago, usePoll } from '../hooks.ts';
@@ -7,6 +7,7 @@ interface User {
   name: string;
   role: string;
   email: string | null;
+  source?: 'local' | 'ldap';
   createdAt: number;
 }
 
@@ -51,6 +52,7 @@ export function Users() {
               <th scope="col">Name</th>
               <th scope="col">Role</th>
               <th scope="col">E-mail</th>
+              <th scope="col">Source</th>
               <th scope="col">Created</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -63,6 +65,7 @@ export function Users() {
                 <th scope="row">{u.name}</th>
                 <td>{u.role}</td>
                 <td>{u.email ?? ''}</td>
+                <td>{u.source === 'ldap' ? 'LDAP' : 'local'}</td>
                 <td>{ago(u.createdAt)}</td>
                 <td>
                   <button type="button" className="danger" onClick={() => void remove(u.name)}>

@@ -1,11 +1,14 @@
 // /api/v1/archive: search the archive (query language of mail-depot/query.ts, newest first, 50 a
-// page), export a search as mbox, view a message (headers, text, attachments, every arrival),
-// fetch the raw mail, verify the whole archive. Every call is written to the compliance log by the archive itself.
+// page), export a search as mbox or a zip of .eml files, view a message (headers, text, attachments, every arrival),
+// fetch the raw mail, verify the whole archive; legal holds and expiry in archive-holds.ts. A user
+// sees only their own mail, an auditor only what an audit grant allows (audit.ts). Every call is written to the compliance log by the archive itself.
 import type { FastifyInstance } from 'fastify';
 import { ControlError, type ApplianceControl } from '../../../services/system-manager/control.ts';
 import type { ArchiveControl } from '../../../services/mail-depot/archive-access.ts';
 import { problemResponses } from '../schemas.ts';
-import { ACTOR } from './queues.ts';
+import { callerName, registerArchiveHoldRoutes } from './archive-holds.ts';
+import { registerAuditRoutes, scopeOf } from './audit.ts';
+import { ARCHIVE_PROBLEM_KINDS } from '../../../services/mail-depot/archive-verify.ts';
 
 const epochMs = { type: 'number', description: 'Milliseconds since the Unix epoch.' } as const;
 
@@ -24,6 +27,7 @@ const messageProperties = {
   subject: { type: 'string' },
   messageId: { type: 'string' },
   attachments: { type: 'array', items: { type: 'string' } },
+  retainUntil: { ...epochMs, description: 'Retention: the message may be deleted from this time on, never earlier.' },
 } as const;
 const messageRequired = Object.keys(messageProperties);
 
@@ -69,18 +73,20 @@ const viewSchema = {
 
 const verifySchema = {
   type: 'object',
-  required: ['ok', 'messages', 'chain', 'problems', 'truncated'],
+  required: ['ok', 'messages', 'deleted', 'chain', 'deletions', 'problems', 'truncated'],
   properties: {
     ok: { type: 'boolean' },
     messages: { type: 'integer' },
+    deleted: { type: 'integer', description: 'Messages the expiry job deleted; their chain entries stay, each proven by a tombstone recorded in the compliance log.' },
     chain: { $ref: 'ChainReport#' },
+    deletions: { $ref: 'ChainReport#' },
     problems: {
       type: 'array',
       items: {
         type: 'object',
         required: ['kind', 'detail'],
         properties: {
-          kind: { type: 'string', enum: ['corrupt', 'not-indexed', 'index-orphan', 'unchained', 'entry-without-message', 'entry-mismatch'] },
+          kind: { type: 'string', enum: ARCHIVE_PROBLEM_KINDS },
           archiveId: { type: 'string' },
           seq: { type: 'integer' },
           detail: { type: 'string' },
@@ -114,9 +120,12 @@ const importJobSchema = {
   },
 } as const;
 
+const grantParam = { type: 'string', minLength: 1, maxLength: 64, description: 'Auditors: the audit grant to use (needed when more than one is in force).' } as const;
+const grantQuerystring = { type: 'object', additionalProperties: false, properties: { grant: grantParam } } as const;
+
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 
-function archive(control: ApplianceControl): ArchiveControl {
+export function archiveOf(control: ApplianceControl): ArchiveControl {
   if (!control.archive) throw new ControlError('SERVICE_NOT_FOUND', 'this appliance has no mail-depot');
   return control.archive;
 }
@@ -125,6 +134,8 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
   app.addSchema(archivedMessageSchema);
   app.addSchema(entrySchema);
   app.addSchema(importJobSchema);
+  registerArchiveHoldRoutes(app, control);
+  registerAuditRoutes(app, control);
 
   app.post<{ Body: { path: string; format?: 'mbox' | 'eml' | 'maildir' } }>(
     '/api/v1/archive/imports',
@@ -145,7 +156,7 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         response: { 202: { $ref: 'ArchiveImportJob#' }, ...problemResponses },
       },
     },
-    async (req, reply) => reply.code(202).send(await archive(control).imports.start(req.body.path, req.body.format, ACTOR)),
+    async (req, reply) => reply.code(202).send(await archiveOf(control).imports.start(req.body.path, req.body.format, callerName(req))),
   );
 
   app.get(
@@ -158,7 +169,7 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         response: { 200: { type: 'object', required: ['imports'], properties: { imports: { type: 'array', items: { $ref: 'ArchiveImportJob#' } } } }, ...problemResponses },
       },
     },
-    async () => ({ imports: await archive(control).imports.list() }),
+    async () => ({ imports: await archiveOf(control).imports.list() }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -172,7 +183,7 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         response: { 200: { $ref: 'ArchiveImportJob#' }, ...problemResponses },
       },
     },
-    async (req) => archive(control).imports.get(req.params.id),
+    async (req) => archiveOf(control).imports.get(req.params.id),
   );
 
   app.post<{ Params: { id: string } }>(
@@ -186,10 +197,10 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         response: { 200: { $ref: 'ArchiveImportJob#' }, ...problemResponses },
       },
     },
-    async (req) => archive(control).imports.resume(req.params.id, ACTOR),
+    async (req) => archiveOf(control).imports.resume(req.params.id, callerName(req)),
   );
 
-  app.get<{ Querystring: { q: string; page: number } }>(
+  app.get<{ Querystring: { q: string; page: number; grant?: string } }>(
     '/api/v1/archive/search',
     {
       schema: {
@@ -204,6 +215,7 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
           properties: {
             q: { type: 'string', maxLength: 2000, default: '' },
             page: { type: 'integer', minimum: 1, maximum: 100000, default: 1 },
+            grant: grantParam,
           },
         },
         response: {
@@ -222,32 +234,32 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         },
       },
     },
-    async (req) => archive(control).search(req.query.q, req.query.page, ACTOR),
+    async (req) => archiveOf(control).search(req.query.q, req.query.page, callerName(req), await scopeOf(req, control, req.query.grant)),
   );
 
-  app.get<{ Querystring: { q: string; format: 'mbox' } }>(
+  app.get<{ Querystring: { q: string; format: 'mbox' | 'zip'; grant?: string } }>(
     '/api/v1/archive/export',
     {
       schema: {
         operationId: 'exportArchive',
         tags: ['archive'],
-        summary: 'Every message a query finds, oldest first, as one mbox (mboxrd); each mail checked on read',
+        summary: 'Every message a query finds, oldest first, as one mbox (mboxrd) or a zip of .eml files; each mail checked on read',
         description: 'Header x-gatehouse-messages: how many messages the export holds. A mail that fails its integrity check breaks the download off.',
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { q: { type: 'string', maxLength: 2000, default: '' }, format: { type: 'string', enum: ['mbox'], default: 'mbox' } },
+          properties: { q: { type: 'string', maxLength: 2000, default: '' }, format: { type: 'string', enum: ['mbox', 'zip'], default: 'mbox' }, grant: grantParam },
         },
-        response: { 200: { type: 'string', description: 'application/mbox' }, ...problemResponses },
+        response: { 200: { type: 'string', description: 'application/mbox or application/zip' }, ...problemResponses },
       },
     },
     async (req, reply) => {
-      const r = await archive(control).export(req.query.q, req.query.format, ACTOR);
-      return reply.type('application/mbox').header('x-gatehouse-messages', r.total).send(r.body);
+      const r = await archiveOf(control).export(req.query.q, req.query.format, callerName(req), await scopeOf(req, control, req.query.grant));
+      return reply.type(r.format === 'zip' ? 'application/zip' : 'application/mbox').header('x-gatehouse-messages', r.total).send(r.body);
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { grant?: string } }>(
     '/api/v1/archive/:id',
     {
       schema: {
@@ -255,13 +267,14 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         tags: ['archive'],
         summary: 'An archived message: headers, text, attachments and every arrival (checked on read)',
         params: idParams,
+        querystring: grantQuerystring,
         response: { 200: viewSchema, ...problemResponses },
       },
     },
-    async (req) => archive(control).get(req.params.id, ACTOR),
+    async (req) => archiveOf(control).get(req.params.id, callerName(req), await scopeOf(req, control, req.query.grant)),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { grant?: string } }>(
     '/api/v1/archive/:id/raw',
     {
       schema: {
@@ -269,13 +282,41 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         tags: ['archive'],
         summary: 'The archived mail as it was received (message/rfc822), checked on read',
         params: idParams,
+        querystring: grantQuerystring,
         response: { 200: { type: 'string', description: 'The mail (message/rfc822).' }, ...problemResponses },
       },
     },
     async (req, reply) => {
-      const r = await archive(control).raw(req.params.id, ACTOR);
+      const r = await archiveOf(control).raw(req.params.id, callerName(req), await scopeOf(req, control, req.query.grant));
       return reply.type('message/rfc822').header('content-length', r.size).send(r.body);
     },
+  );
+
+  app.post<{ Params: { id: string }; Body: { to?: string[] } }>(
+    '/api/v1/archive/:id/redeliver',
+    {
+      schema: {
+        operationId: 'redeliverArchivedMessage',
+        tags: ['archive'],
+        summary: 'Put an archived mail back into the mail flow (deliver stage) for its original recipients, or for the addresses in `to`',
+        description: 'The mail is read through its integrity checks into a new queue mail (null sender, header X-Gatehouse-Redelivered); track it with GET /api/v1/mails/{mailId}. Recorded in the compliance log.',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { to: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 3, maxLength: 320 } } },
+        },
+        response: {
+          202: {
+            type: 'object',
+            required: ['archiveId', 'mailId', 'recipients'],
+            properties: { archiveId: { type: 'string' }, mailId: { type: 'string' }, recipients: { type: 'array', items: { type: 'string' } } },
+          },
+          ...problemResponses,
+        },
+      },
+    },
+    async (req, reply) => reply.code(202).send(await archiveOf(control).redeliver(req.params.id, req.body?.to, callerName(req))),
   );
 
   app.post(
@@ -288,6 +329,6 @@ export function registerArchiveRoutes(app: FastifyInstance, control: ApplianceCo
         response: { 200: verifySchema, ...problemResponses },
       },
     },
-    async () => archive(control).verify(ACTOR),
+    async (req) => archiveOf(control).verify(callerName(req)),
   );
 }

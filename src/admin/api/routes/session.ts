@@ -66,7 +66,7 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionDeps): voi
         throw new ApiError('LOGIN_FAILED', 'the user name or the password is wrong');
       }
       d.limiter.succeeded(username);
-      const s = d.sessions.create(user.name, user.role);
+      const s = await d.sessions.create(user.name, user.role);
       await record('login', user.name, { ip: req.ip, role: user.role });
       reply.header('set-cookie', cookie(req, s.id, Math.floor(d.sessions.maxMs / 1000)));
       reply.header('cache-control', 'no-store');
@@ -78,10 +78,10 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionDeps): voi
     '/api/v1/session',
     { schema: { operationId: 'whoami', tags: ['session'], summary: 'The logged-in user and the session\'s CSRF token', response: { 200: sessionSchema, ...problemResponses } } },
     async (req, reply) => {
-      const s = d.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
+      const s = await d.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
       if (!s) throw new ApiError('UNAUTHORIZED', 'not logged in (or a bearer token, which has no session)');
       reply.header('cache-control', 'no-store');
-      return view(s);
+      return view(s, (await users?.get(s.user))?.email ?? null);
     },
   );
 
@@ -89,9 +89,9 @@ export function registerSessionRoutes(app: FastifyInstance, d: SessionDeps): voi
     '/api/v1/session',
     { schema: { operationId: 'logout', tags: ['session'], summary: 'Log out (ends the session)', response: { 204: { type: 'null' }, ...problemResponses } } },
     async (req, reply) => {
-      const s = d.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
+      const s = await d.sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
       if (s) {
-        d.sessions.destroy(s.id);
+        await d.sessions.destroy(s.id);
         await record('logout', s.user);
       }
       reply.header('set-cookie', cookie(req, '', 0));

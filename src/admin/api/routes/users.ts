@@ -11,7 +11,7 @@ import { problemResponses } from '../schemas.ts';
 const userSchema = {
   type: 'object',
   required: ['name', 'role', 'createdAt', 'updatedAt'],
-  properties: { name: { type: 'string' }, role: { type: 'string', enum: USER_ROLES }, email: { type: 'string', nullable: true }, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' } },
+  properties: { name: { type: 'string' }, role: { type: 'string', enum: USER_ROLES }, email: { type: 'string', nullable: true }, source: { type: 'string', enum: ['local', 'ldap'] }, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' } },
 } as const;
 const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
@@ -59,7 +59,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserControl, ses
     { schema: { operationId: 'deleteUser', tags: ['users'], summary: 'Delete a console user', params: nameParams, response: { 204: { type: 'null' }, ...problemResponses } } },
     async (req, reply) => {
       await users.remove(req.params.name, actorOf(req));
-      sessions.destroyUser(req.params.name);
+      await sessions.destroyUser(req.params.name);
       return reply.code(204).send();
     },
   );
@@ -78,7 +78,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserControl, ses
     },
     async (req, reply) => {
       await users.setPassword(req.params.name, req.body.password, actorOf(req));
-      sessions.destroyUser(req.params.name);
+      await sessions.destroyUser(req.params.name);
       return reply.code(204).send();
     },
   );

@@ -1,5 +1,5 @@
-// `gatehouse archive search|export|import|imports|show|verify`: search the archive (the query
-// language of the API), export a search as mbox, import mbox / .eml / Maildir with progress and
+// `gatehouse archive search|export|import|imports|show|redeliver|verify` (hold and expire: archive-holds.ts): search the archive (the query
+// language of the API), export a search as mbox or zip of .eml files, import mbox / .eml / Maildir with progress and
 // a summary, show a message (or its raw mail), verify every stored mail, the index and the
 // chain. verify exits 1 when anything fails and names what. Each call is in the compliance log.
 import type { Command } from 'commander';
@@ -14,12 +14,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImportJob } from '../../../services/mail-depot/import-job.ts';
 import { formatBytes, isoTime, json, positiveInt, table, UsageError } from '../format.ts';
 import { printChainReport } from './compliance.ts';
+import { registerArchiveHoldCommands } from './archive-holds.ts';
 
 const VERIFY_TIMEOUT_MS = 6 * 60 * 60_000;
 
 export class ArchiveBrokenError extends Error {
   constructor(r: ArchiveVerifyReport) {
-    const all = [...r.chain.problems.map((p) => p.detail), ...r.problems.map((p) => p.detail)];
+    const all = [...r.chain.problems.map((p) => p.detail), ...r.deletions.problems.map((p) => p.detail), ...r.problems.map((p) => p.detail)];
     const more = all.length > 5 || r.truncated || r.chain.truncated ? `; and ${all.length > 5 ? all.length - 5 : ''} more` : '';
     super(`the archive fails verification: ${all.slice(0, 5).join('; ')}${more}`);
     this.name = 'ArchiveBrokenError';
@@ -63,6 +64,7 @@ function progressBar(ctx: CliContext): (j: ImportJob, last?: boolean) => void {
 
 export function registerArchiveCommands(program: Command, ctx: CliContext): void {
   const archive = program.command('archive').description('The mail archive');
+  registerArchiveHoldCommands(archive, ctx);
 
   archive
     .command('search [QUERY...]')
@@ -91,9 +93,9 @@ export function registerArchiveCommands(program: Command, ctx: CliContext): void
     .command('export [QUERY...]')
     .description('Export every message a query finds (oldest first) into one file')
     .requiredOption('--out <FILE>', 'file to write (written as FILE.part, renamed when complete)')
-    .option('--format <FORMAT>', 'mbox (zip is not available yet)', 'mbox')
+    .option('--format <FORMAT>', 'mbox (one file, mboxrd) or zip (one .eml per message)', 'mbox')
     .action(async (words: string[], o: { out: string; format: string }) => {
-      if (o.format !== 'mbox') throw new UsageError(`--format ${o.format}: only mbox is available (zip needs a zip library the gateway does not have yet)`);
+      if (o.format !== 'mbox' && o.format !== 'zip') throw new UsageError(`--format ${o.format}: use mbox or zip`);
       const q = (words ?? []).join(' ');
       const { headers, body } = await ctx.api().getStream('/api/v1/archive/export', { q, format: o.format });
       const total = Number(headers.get('x-gatehouse-messages') ?? 0);
@@ -177,6 +179,17 @@ export function registerArchiveCommands(program: Command, ctx: CliContext): void
     });
 
   archive
+    .command('redeliver <ID>')
+    .description('Put an archived mail back into the mail flow for its original recipients (or --to)')
+    .option('--to <ADDRESS>', 'deliver to this address instead (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--json', 'print the API\'s JSON')
+    .action(async (id: string, o: { to?: string[]; json?: boolean }) => {
+      const r = await ctx.api().post<{ archiveId: string; mailId: string; recipients: string[] }>(`${archivePath(id)}/redeliver`, o.to ? { to: o.to } : {});
+      if (o.json) return ctx.print(json(r));
+      ctx.print(`archived message ${r.archiveId} queued for delivery as ${r.mailId} to ${r.recipients.map((a) => `<${a}>`).join(', ')}`);
+    });
+
+  archive
     .command('verify')
     .description('Check every stored mail, the index and the chain; exits 1 and names what fails')
     .option('--json', 'print the API\'s JSON')
@@ -185,9 +198,10 @@ export function registerArchiveCommands(program: Command, ctx: CliContext): void
       if (o.json) {
         ctx.print(json(r));
       } else {
-        ctx.print(`archive: ${r.messages} message(s) read back, ${r.problems.length}${r.truncated ? '+' : ''} problem(s)`);
+        ctx.print(`archive: ${r.messages} message(s) read back, ${r.deleted} deleted by the expiry job, ${r.problems.length}${r.truncated ? '+' : ''} problem(s)`);
         for (const p of r.problems) ctx.print(`  ${p.kind.padEnd(12)} ${p.detail}`);
         printChainReport(ctx, 'chain of arrivals', r.chain, 'entry');
+        printChainReport(ctx, 'chain of deletions', r.deletions, 'deletion');
       }
       if (!r.ok) throw new ArchiveBrokenError(r);
     });

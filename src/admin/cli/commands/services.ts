@@ -1,6 +1,8 @@
-// `gatehouse services list|start|stop|restart|activate|deactivate`.
+// `gatehouse services list|start|stop|restart|activate|deactivate [--node ID|all]`: on the node
+// the CLI talks to by default, on another node of the cluster, or on every live node.
 import type { Command } from 'commander';
 import type { ServiceStatus } from '../../../services/service.ts';
+import type { NodeActionResult, NodeServices } from '../../../services/system-manager/cluster-node.ts';
 import type { CliContext } from '../context.ts';
 import { json, relativeTime, table } from '../format.ts';
 
@@ -12,21 +14,39 @@ const ACTIONS = {
   deactivate: 'Deactivate a service (it stops and stays stopped)',
 } as const;
 
+const NODE_HELP = 'a node of the cluster (its nodeId), or "all" (default: the node the CLI talks to)';
+
+interface ListAnswer {
+  node?: string;
+  services: ServiceStatus[];
+  nodes?: NodeServices[];
+}
+
 export function registerServiceCommands(program: Command, ctx: CliContext): void {
-  const services = program.command('services').description('The appliance\'s services');
+  const services = program.command('services').description('The appliance\'s services (per node in a cluster)');
 
   services
     .command('list')
     .description('List the services and their state')
+    .option('--node <ID>', NODE_HELP)
     .option('--json', 'print the API\'s JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const { services: list } = await ctx.api().get<{ services: ServiceStatus[] }>('/api/v1/services');
-      if (opts.json) return ctx.print(json(list));
+    .action(async (opts: { json?: boolean; node?: string }) => {
+      const answer = await ctx.api().get<ListAnswer>('/api/v1/services', { node: opts.node });
       const now = ctx.now();
+      const row = (s: ServiceStatus) => [s.name, s.state, relativeTime(s.since, now), yesNo(s.enabled), yesNo(s.configured), s.lastError ?? '-'];
+      const head = ['NAME', 'STATE', 'SINCE', 'ENABLED', 'CONFIGURED', 'LAST ERROR'];
+      // One node (or one asked for): the table as it always was. `all`, or a cluster: a NODE column.
+      const many = opts.node === 'all' || (!opts.node && (answer.nodes?.length ?? 0) > 1);
+      if (!many) {
+        if (opts.json) return ctx.print(json(answer.services));
+        return ctx.print(table(head, answer.services.map(row)));
+      }
+      const nodes = answer.nodes ?? [];
+      if (opts.json) return ctx.print(json(nodes));
       ctx.print(
         table(
-          ['NAME', 'STATE', 'SINCE', 'ENABLED', 'CONFIGURED', 'LAST ERROR'],
-          list.map((s) => [s.name, s.state, relativeTime(s.since, now), yesNo(s.enabled), yesNo(s.configured), s.lastError ?? '-']),
+          ['NODE', ...head],
+          nodes.flatMap((n) => n.services.map((s) => [n.alive ? n.node : `${n.node} (${n.left ? 'stopped' : 'not seen'} ${relativeTime(n.at, now)})`, ...row(s)])),
         ),
       );
     });
@@ -35,9 +55,18 @@ export function registerServiceCommands(program: Command, ctx: CliContext): void
     services
       .command(`${action} <NAME>`)
       .description(description)
-      .action(async (name: string) => {
-        const s = await ctx.api().post<ServiceStatus>(`/api/v1/services/${encodeURIComponent(name)}/${action}`);
-        ctx.print(`${s.name}: ${s.state}${s.enabled ? '' : ' (deactivated)'}`);
+      .option('--node <ID>', NODE_HELP)
+      .action(async (name: string, opts: { node?: string }) => {
+        const path = `/api/v1/services/${encodeURIComponent(name)}/${action}${opts.node ? `?node=${encodeURIComponent(opts.node)}` : ''}`;
+        const line = (s: ServiceStatus) => `${s.name}: ${s.state}${s.enabled ? '' : ' (deactivated)'}`;
+        if (opts.node !== 'all') {
+          const s = await ctx.api().post<ServiceStatus>(path);
+          return ctx.print(opts.node ? `${opts.node}: ${line(s)}` : line(s));
+        }
+        const { results } = await ctx.api().post<{ results: NodeActionResult[] }>(path);
+        for (const r of results) ctx.print(r.ok ? `${r.node}: ${line(r.status)}` : `${r.node}: ${name}: failed: ${r.error.message} (${r.error.code})`);
+        const failed = results.filter((r) => !r.ok).map((r) => r.node);
+        if (failed.length) throw new Error(`${action} ${name} failed on ${failed.join(', ')}`);
       });
   }
 }

@@ -8,6 +8,7 @@ interface User {
   name: string;
   role: string;
   email: string | null;
+  source?: 'local' | 'ldap';
   createdAt: number;
 }
 
@@ -29,7 +30,7 @@ export function registerUserCommands(program: Command, ctx: CliContext): void {
     .action(async (o: { json?: boolean }) => {
       const r = await ctx.api().get<{ users: User[] }>('/api/v1/users');
       if (o.json) return ctx.print(json(r.users));
-      ctx.print(table(['NAME', 'ROLE', 'EMAIL', 'CREATED'], r.users.map((u) => [u.name, u.role, u.email ?? '-', isoTime(u.createdAt)])));
+      ctx.print(table(['NAME', 'ROLE', 'EMAIL', 'SOURCE', 'CREATED'], r.users.map((u) => [u.name, u.role, u.email ?? '-', u.source ?? 'local', isoTime(u.createdAt)])));
     });
   users
     .command('add <name>')

@@ -2,6 +2,7 @@
 // admin plane, and the lookups seal-in and seal-out need (recipient certificates and OpenPGP keys,
 // signing identities, decryption keys, trust anchors). Private keys are sealed by the KeyVault
 // before they reach the store; parsed keys are cached by id, the cache dropped on every change.
+import { agreeableCurve } from '../smime/ecdh-key-agreement.ts';
 import { createPublicKey, type KeyObject, createPrivateKey } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import type { KeyStore, SealerKey, SealerKeyFilter } from '../../../store/store.ts';
@@ -354,10 +355,10 @@ export class Keyring {
     return [];
   }
 
-  /** The certificate to encrypt to for a recipient (RSA, not revoked), or null. */
+  /** The certificate to encrypt to for a recipient (RSA, or EC on P-256/384/521; not revoked), or null. */
   async smimeRecipient(address: string): Promise<{ id: string; certificate: Buffer } | null> {
     for (const p of await this.certsFor(address, false)) {
-      if (p.cert.x509.publicKey.asymmetricKeyType !== 'rsa') continue;
+      if (p.cert.x509.publicKey.asymmetricKeyType !== 'rsa' && !agreeableCurve(p.cert.x509.publicKey)) continue;
       if ((await this.revocationOf(p.cert, [])).status === 'revoked') {
         this.o.log?.warn('a recipient certificate is revoked; not used', { id: p.rec.id, address });
         continue;

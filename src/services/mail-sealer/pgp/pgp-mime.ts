@@ -4,6 +4,7 @@
 import * as openpgp from 'openpgp';
 import { type Entity, type HeaderField, contentTypeOf, field, multipartParts, newBoundary, parseEntity } from '../mime/entity.ts';
 import { SealerError } from '../sealer-error.ts';
+import { armorMessage, dearmorMessage } from './armor.ts';
 
 export type PgpKind = 'encrypted' | 'signed' | null;
 
@@ -58,10 +59,10 @@ export async function pgpEncrypt(inner: Buffer, recipients: openpgp.Key[] | { pa
     message: await openpgp.createMessage({ binary: inner }),
     ...(Array.isArray(recipients) ? { encryptionKeys: recipients } : { passwords: [recipients.passphrase] }),
     ...(signingKey ? { signingKeys: signingKey } : {}),
-    format: 'armored',
+    format: 'binary',
   });
   const boundary = newBoundary('pgp-encrypted');
-  const armored = encrypted.replace(/\r?\n/g, '\r\n');
+  const armored = armorMessage(encrypted);
   const body = Buffer.from(
     `This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--${boundary}\r\n` +
       'Content-Type: application/pgp-encrypted\r\n' +
@@ -96,14 +97,23 @@ function encryptedPayload(e: Entity): string {
 }
 
 /** Decrypts with the keys `keysFor` gives for the message's recipient key ids (hex). */
-export async function pgpDecrypt(
+export function pgpDecrypt(
   e: Entity,
+  keysFor: (keyIds: string[]) => Promise<{ id: string; key: openpgp.PrivateKey }[]>,
+  verificationKeys: openpgp.Key[],
+): Promise<PgpDecrypted> {
+  return pgpDecryptArmored(() => encryptedPayload(e), keysFor, verificationKeys);
+}
+
+/** Decrypts one armored OpenPGP message (PGP/MIME payload, or an inline block). */
+export async function pgpDecryptArmored(
+  armored: () => string,
   keysFor: (keyIds: string[]) => Promise<{ id: string; key: openpgp.PrivateKey }[]>,
   verificationKeys: openpgp.Key[],
 ): Promise<PgpDecrypted> {
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = (await openpgp.readMessage({ armoredMessage: encryptedPayload(e) })) as unknown as openpgp.Message<Uint8Array>;
+    message = (await openpgp.readMessage({ binaryMessage: dearmorMessage(armored()) })) as unknown as openpgp.Message<Uint8Array>;
   } catch (err) {
     if (err instanceof SealerError) throw err;
     throw new SealerError('MESSAGE_FORMAT', `unreadable OpenPGP message: ${(err as Error).message}`, { cause: err });

@@ -1,6 +1,7 @@
 // CMS EnvelopedData (RFC 5652, AES-CBC) and AuthEnvelopedData (RFC 5083, AES-GCM) for S/MIME:
-// encrypting a MIME entity to the certificates of its recipients (RSA key transport), and opening
-// what a client or `openssl cms -encrypt` made with a private key the gateway holds.
+// encrypting a MIME entity to the certificates of its recipients (RSA key transport, or ECDH key
+// agreement for EC certificates), and opening what a client or `openssl cms -encrypt` made with a
+// private key the gateway holds.
 import { createCipheriv, createDecipheriv, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -8,6 +9,7 @@ import { SealerError } from '../sealer-error.ts';
 import { bytes, subjectKeyId } from '../keys/x509.ts';
 import { CIPHERS, OID, algorithm, hashOfParams } from './algorithms.ts';
 import { rsaOaepDecrypt, rsaOaepEncrypt, rsaPkcs1DecryptKey, rsaPkcs1Encrypt } from './rsa-key-transport.ts';
+import { keyAgreeDecrypt, keyAgreeRecipientInfo } from './ecdh-key-agreement.ts';
 
 export interface EnvelopeOptions {
   cipher: 'aes-256-cbc' | 'aes-256-gcm';
@@ -31,8 +33,9 @@ function oaepSha256Params(): asn1js.Sequence {
 
 function recipientInfo(certDer: Buffer, cek: Buffer, transport: EnvelopeOptions['keyTransport']): pkijs.RecipientInfo {
   const cert = pkijs.Certificate.fromBER(bytes(certDer));
+  if (cert.subjectPublicKeyInfo.algorithm.algorithmId === OID.ecPublicKey) return keyAgreeRecipientInfo(certDer, cek);
   if (cert.subjectPublicKeyInfo.algorithm.algorithmId !== OID.rsaEncryption) {
-    throw new SealerError('KEY_UNUSABLE', 'only RSA recipient certificates can be encrypted to');
+    throw new SealerError('KEY_UNUSABLE', 'only RSA and EC recipient certificates can be encrypted to');
   }
   const key = new X509Certificate(certDer).publicKey;
   const oaep = transport === 'rsa-oaep';
@@ -73,7 +76,8 @@ export function createEnvelopedData(content: Buffer, recipients: Buffer[], opts:
   const c = createCipheriv('aes-256-cbc', cek, iv);
   const encrypted = Buffer.concat([c.update(content), c.final()]);
   const env = new pkijs.EnvelopedData({
-    version: 0,
+    // RFC 5652 6.1: 0 when every recipient is key transport (version 0), else 2 (key agreement).
+    version: infos.every((i) => i.variant === 1) ? 0 : 2,
     recipientInfos: infos,
     encryptedContentInfo: new pkijs.EncryptedContentInfo({
       contentType: OID.data,
@@ -90,12 +94,16 @@ export type RecipientId = { issuer: pkijs.RelativeDistinguishedNames; serial: as
 
 export interface EnvelopeRecipient {
   id: RecipientId;
-  /** Key transport algorithm OID. */
+  /** Key transport or key agreement algorithm OID. */
   algorithm: string;
 }
 
+type ParsedRecipient =
+  | { id: RecipientId; kind: 'ktri'; info: pkijs.KeyTransRecipientInfo }
+  | { id: RecipientId; kind: 'kari'; kari: pkijs.KeyAgreeRecipientInfo; encryptedKey: Buffer };
+
 interface ParsedEnvelope {
-  recipients: { id: RecipientId; info: pkijs.KeyTransRecipientInfo }[];
+  recipients: ParsedRecipient[];
   eci: pkijs.EncryptedContentInfo;
   mac: Buffer | null;
 }
@@ -134,12 +142,23 @@ function parseEnvelope(der: Buffer): ParsedEnvelope {
   }
   const recipients: ParsedEnvelope['recipients'] = [];
   for (const ri of infos) {
-    if (ri.variant !== 1) continue; // KeyAgree, KEK and password recipients: not for RSA keys we hold
-    const kt = ri.value as pkijs.KeyTransRecipientInfo;
-    const rid = kt.rid as pkijs.IssuerAndSerialNumber | asn1js.OctetString;
-    const id: RecipientId =
-      rid instanceof pkijs.IssuerAndSerialNumber ? { issuer: rid.issuer, serial: rid.serialNumber } : { subjectKeyId: Buffer.from(rid.valueBlock.valueHexView).toString('hex') };
-    recipients.push({ id, info: kt });
+    if (ri.variant === 1) {
+      const kt = ri.value as pkijs.KeyTransRecipientInfo;
+      const rid = kt.rid as pkijs.IssuerAndSerialNumber | asn1js.OctetString;
+      const id: RecipientId =
+        rid instanceof pkijs.IssuerAndSerialNumber ? { issuer: rid.issuer, serial: rid.serialNumber } : { subjectKeyId: Buffer.from(rid.valueBlock.valueHexView).toString('hex') };
+      recipients.push({ id, kind: 'ktri', info: kt });
+    } else if (ri.variant === 2) {
+      const kari = ri.value as pkijs.KeyAgreeRecipientInfo;
+      for (const rek of kari.recipientEncryptedKeys.encryptedKeys) {
+        const rid = rek.rid;
+        const id: RecipientId =
+          rid.variant === 1
+            ? { issuer: (rid.value as pkijs.IssuerAndSerialNumber).issuer, serial: (rid.value as pkijs.IssuerAndSerialNumber).serialNumber }
+            : { subjectKeyId: Buffer.from((rid.value as pkijs.RecipientKeyIdentifier).subjectKeyIdentifier.valueBlock.valueHexView).toString('hex') };
+        recipients.push({ id, kind: 'kari', kari, encryptedKey: Buffer.from(rek.encryptedKey.valueBlock.valueHexView) });
+      }
+    } // KEK and password recipients: not for keys we hold
   }
   return { recipients, eci, mac };
 }
@@ -153,7 +172,7 @@ export function recipientMatches(id: RecipientId, certDer: Buffer): boolean {
 
 /** The recipients an enveloped-data names (to find a key for). */
 export function envelopeRecipients(der: Buffer): EnvelopeRecipient[] {
-  return parseEnvelope(der).recipients.map((r) => ({ id: r.id, algorithm: r.info.keyEncryptionAlgorithm.algorithmId }));
+  return parseEnvelope(der).recipients.map((r) => ({ id: r.id, algorithm: (r.kind === 'ktri' ? r.info : r.kari).keyEncryptionAlgorithm.algorithmId }));
 }
 
 function decryptContent(eci: pkijs.EncryptedContentInfo, cek: Buffer, mac: Buffer | null): Buffer {
@@ -188,6 +207,7 @@ export function openEnvelopedData<K extends { certificate: Buffer; privateKey: (
   for (const r of env.recipients) {
     const key = keys.find((k) => recipientMatches(r.id, k.certificate));
     if (!key) continue;
+    if (r.kind === 'kari') return { content: decryptContent(env.eci, keyAgreeDecrypt(r.kari, r.encryptedKey, key.privateKey()), env.mac), key };
     const encryptedKey = Buffer.from(r.info.encryptedKey.valueBlock.valueHexView);
     const alg = r.info.keyEncryptionAlgorithm;
     let cek: Buffer;

@@ -2,7 +2,7 @@
 // application/pkcs7-mime enveloped-data (authEnveloped-data for AES-GCM), and reading them back:
 // which kind an entity is, its signed part and signature, its CMS bytes.
 import { type Entity, type HeaderField, base64Lines, contentTypeOf, field, multipartParts, newBoundary, parseEntity } from '../mime/entity.ts';
-import { createSignedData, type CmsSigner } from './cms-signed.ts';
+import { checkSignedData, createSignedData, type CmsSigner } from './cms-signed.ts';
 import { createEnvelopedData, type EnvelopeOptions } from './cms-enveloped.ts';
 
 export type SmimeKind = 'enveloped' | 'signed-multipart' | 'signed-opaque' | null;
@@ -26,7 +26,8 @@ export function smimeKind(e: Entity): SmimeKind {
 /** The CMS bytes of an application/pkcs7-mime entity (base64 as a rule; binary tolerated). */
 export function cmsOf(e: Entity): Buffer {
   const text = e.body.toString('latin1');
-  if (/^[A-Za-z0-9+/=\s]*$/.test(text)) return Buffer.from(text.replace(/\s+/g, ''), 'base64');
+  // Node's base64 decoder skips line breaks and blanks itself.
+  if (/^[A-Za-z0-9+/=\s]*$/.test(text)) return Buffer.from(text, 'base64');
   return e.body;
 }
 
@@ -37,6 +38,14 @@ export function signedParts(e: Entity): { signed: Buffer; signature: Entity } | 
   const parts = multipartParts(e.body, b);
   if (parts.length !== 2) return null;
   return { signed: parts[0], signature: parseEntity(parts[1]) };
+}
+
+/** What an S/MIME signature covers (the signed entity's bytes): the first part, or the opaque content. */
+export function smimeSignedContent(e: Entity): Buffer | null {
+  const kind = smimeKind(e);
+  if (kind === 'signed-multipart') return signedParts(e)?.signed ?? null;
+  if (kind === 'signed-opaque') return checkSignedData(cmsOf(e), null).content;
+  return null;
 }
 
 const headers = (lines: [string, string][]): HeaderField[] => lines.map(([n, v]) => field(n, v));

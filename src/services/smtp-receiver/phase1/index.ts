@@ -13,13 +13,22 @@ import { createDnsClient, type DnsClient } from './dns-client.ts';
 import { createMessageInspector, type DataInspector } from './message-inspector.ts';
 import { PenetrationDefence } from './penetration-defence.ts';
 import { RblChecker } from './rbl.ts';
+import { unwrapPrvs, type BatvTags } from '../../spamfinder/batv.ts';
 
 export interface Phase1Deps {
   config: Config;
   policy: RecipientPolicy;
   log: Logger;
   dns?: DnsClient;
+  /** BATV tags (spamfinder.batv); absent = prvs= addresses are only unwrapped. */
+  batv?: BatvTags | null;
 }
+
+const BATV_REFUSAL = {
+  none: 'this address only sends signed mail and takes bounces to its signed return path (no BATV tag)',
+  expired: 'the BATV tag of this return path has expired',
+  forged: 'the BATV tag of this return path is not ours',
+} as const;
 
 export class Phase1Filters {
   readonly defence: PenetrationDefence;
@@ -70,6 +79,31 @@ export class Phase1Filters {
       this.d.log.info(`refused ${client.clientIp}: listed at ${hit.zone} (${hit.answer})`, { clientIp: client.clientIp, filter: 'RBL' });
       throw new SmtpError(554, '5.7.1', `Service unavailable; client host [${client.clientIp}] blocked using ${hit.zone}`);
     }
+  }
+
+  /**
+   * RCPT: the address to check and deliver to. A bounce (null sender) from outside to a local
+   * address must carry a valid BATV tag when BATV is on, else 550 5.7.1; a prvs= address is
+   * unwrapped. The refusal does not count as an invalid recipient (penetration defence): the
+   * bouncing MTA is honest, only the mail it answers was forged.
+   */
+  async recipient(address: string, sender: string, client: ClientFacts): Promise<string> {
+    const batv = this.d.batv;
+    if (!batv?.enabled || !this.d.policy.isLocal(address) || this.d.policy.mayRelay(client)) return this.deliveryAddress(address);
+    let check;
+    try {
+      check = await batv.verify(address);
+    } catch (err) {
+      throw new SmtpError(451, '4.3.0', 'Temporary local problem checking the return path tag, try again later', { cause: err });
+    }
+    if (sender || check.state === 'valid') return check.address;
+    this.d.log.info(`refused a bounce to <${address}> from ${client.clientIp}: BATV tag ${check.state}`, { clientIp: client.clientIp, filter: 'BATV' });
+    throw new SmtpError(550, '5.7.1', `<${address}>: Bounce refused: ${BATV_REFUSAL[check.state as keyof typeof BATV_REFUSAL]}`);
+  }
+
+  /** The address a recipient is delivered to: a local prvs= address without its tag (verified at RCPT where it matters). */
+  deliveryAddress(address: string): string {
+    return this.d.policy.isLocal(address) ? unwrapPrvs(address) : address;
   }
 
   /** A recipient was refused: returns the reply to send (a 421 that disconnects once the client crossed the limit). */

@@ -56,14 +56,40 @@ test('mailTokens reads MIME: decoded subject and text, HTML, URL hosts, sender d
     ].join('\r\n'),
   );
   const t = await mailTokens(raw);
-  for (const w of ['s:great', 's:offer', 'from:lucky.example', 'fromname:prize', 'url:cheap-deals.example', 'url:claim.example', 'visit', 'früh', 'html:<font']) {
+  for (const w of ['s:great', 's:offer', 'from:lucky.example', 'fromname:prize', 'url:cheap-deals.example', 'url:claim.example', 'visit', 'früh', 'ctype:text/html', 's:(encoded)', 'date:(none)']) {
     assert.ok(t.words.includes(w), `${w} in ${t.words.join(' ')}`);
   }
+  assert.ok(!t.words.includes('html:<font'), 'formatting is no evidence: HTML newsletters are ham too');
   assert.equal(t.subject, 'Great Offer');
   assert.equal(t.from, 'win@lucky.example');
   assert.deepEqual(t.hashes, t.words.map(hashToken));
   assert.equal(hashToken('abc'), hashToken('abc'));
   assert.ok(Number.isSafeInteger(hashToken('abc')));
+});
+
+test('header consistency tokens: Message-ID, Reply-To and Return-Path against the From site, Date shape, recipients', async () => {
+  const t = await mailTokens(
+    Buffer.from(
+      [
+        'Return-Path: <bounce@lists.shop.example>',
+        'From: Shop <news@shop.example>',
+        'Reply-To: help@elsewhere.example',
+        'To: undisclosed-recipients:;',
+        'Date: 28 Nov 2026 10:00 -0800',
+        'Message-ID: <123@mail.shop.example>',
+        'Subject: hi',
+        '',
+        'text',
+        '',
+      ].join('\r\n'),
+    ),
+  );
+  for (const w of ['mid:same-site', 'reply-to:other-site', 'return-path:same-site', 'date:zone:-0800', 'date:(no weekday)', 'date:(no seconds)', 'to:(undisclosed)']) {
+    assert.ok(t.words.includes(w), `${w} in ${t.words.join(' ')}`);
+  }
+  const self = await mailTokens(Buffer.from('From: a@b.example\r\nTo: a@b.example\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n'));
+  for (const w of ['to:(self)', 'fromname:(none)', 'date:zone:+0000', 'mid:(none)']) assert.ok(self.words.includes(w), `${w} in ${self.words.join(' ')}`);
+  assert.ok(!self.words.includes('date:(no weekday)'));
 });
 
 const mail = (subject: string, body: string) => Buffer.from(`From: x@y.test\r\nSubject: ${subject}\r\n\r\n${body}\r\n`);

@@ -124,7 +124,7 @@ function mimeTokens(out: Set<string>, raw: string): void {
 /** Strips tags and scripts from HTML, keeping what a reader sees, plus a few tag hints as tokens. */
 function htmlText(html: string, out: Set<string>): string {
   const lower = html.slice(0, MAX_TEXT * 2).toLowerCase();
-  for (const tag of ['<img', '<table', '<font', '<form', '<script', '<iframe', 'color=', 'bgcolor', 'display:none', '&nbsp;']) {
+  for (const tag of ['<form', '<script', '<iframe', 'display:none']) {
     if (lower.includes(tag)) out.add(`html:${tag}`);
   }
   return lower
@@ -138,7 +138,47 @@ function htmlText(html: string, out: Set<string>): string {
 /** Headers whose number of occurrences is a token (SpamBayes' "safe headers"). */
 const COUNTED_HEADERS = ['abuse-reports-to', 'date', 'errors-to', 'from', 'importance', 'in-reply-to', 'message-id', 'mime-version', 'organization', 'received', 'reply-to', 'return-path', 'subject', 'to', 'user-agent', 'x-mailer', 'x-mailing-list', 'x-mailman-version', 'x-mimeole', 'x-msmail-priority', 'x-priority', 'x-virus-scanned', 'list-unsubscribe', 'references'];
 
-const HEADER_WORDS = ['x-mailer', 'user-agent', 'content-type', 'x-priority', 'x-msmail-priority', 'precedence', 'list-id', 'organization'];
+const HEADER_WORDS = ['x-mailer', 'user-agent', 'x-priority', 'x-msmail-priority', 'precedence', 'list-id', 'organization'];
+
+/** The last two labels of a host name (enough to compare two hosts of one site). */
+function siteOf(host: string): string {
+  return host.toLowerCase().replace(/\.$/, '').split('.').slice(-2).join('.');
+}
+
+/**
+ * Whether the headers agree with each other, as real mail systems write them and forged mail
+ * often does not: Message-ID, Reply-To and Return-Path against the From site, the Date's zone and
+ * shape, undisclosed or self-addressed recipients, an encoded subject.
+ */
+function consistencyTokens(out: Set<string>, p: ParsedMail): void {
+  const from = addresses(p.from)[0];
+  const fromSite = from && from.address.includes('@') ? siteOf(from.address.slice(from.address.lastIndexOf('@') + 1)) : '';
+  const compare = (what: string, address: string | undefined) => {
+    if (!address || !fromSite) return;
+    const at = address.lastIndexOf('@');
+    out.add(`${what}:${at > 0 && siteOf(address.slice(at + 1).replace(/>$/, '')) === fromSite ? 'same-site' : 'other-site'}`);
+  };
+  compare('mid', p.messageId ?? undefined);
+  compare('reply-to', addresses(p.replyTo)[0]?.address);
+  const rp = (p.headerLines ?? []).find((l) => l.key === 'return-path')?.line ?? '';
+  compare('return-path', /<?([^<>\s]*@[^<>\s]+)>?/.exec(rp)?.[1]);
+  if (from && from.name && /@/.test(from.name)) out.add('fromname:(address)');
+  if (from && !from.name) out.add('fromname:(none)');
+  const date = (p.headerLines ?? []).find((l) => l.key === 'date')?.line.slice(5).trim() ?? '';
+  if (!date) out.add('date:(none)');
+  else {
+    const zone = /([+-]\d{4}|[A-Z]{2,4})\s*(\(.*\))?$/.exec(date)?.[1];
+    out.add(`date:zone:${zone ?? '(none)'}`);
+    if (!/^\w{3},/.test(date)) out.add('date:(no weekday)');
+    if (!/\d{1,2}:\d{2}:\d{2}/.test(date)) out.add('date:(no seconds)');
+  }
+  const to = addresses(p.to);
+  if (!to.length) out.add('to:(none)');
+  else if (to.some((t) => !t.address.includes('@'))) out.add('to:(undisclosed)');
+  if (from && to.length === 1 && to[0].address === from.address) out.add('to:(self)');
+  const rawSubject = (p.headerLines ?? []).find((l) => l.key === 'subject')?.line ?? '';
+  if (/=\?[^?]+\?[bq]\?/i.test(rawSubject)) out.add('s:(encoded)');
+}
 
 /** Tokens of a parsed mail. */
 /** What a reader sees of the mail: the plain text, else the HTML without tags. */
@@ -183,6 +223,7 @@ export function tokensOf(p: ParsedMail, raw = ''): Set<string> {
     const s = typeof v === 'string' ? v : typeof v === 'object' && v && 'value' in v ? String((v as { value: unknown }).value) : String(v);
     addWords(out, s.slice(0, 200), `${name}:`);
   }
+  consistencyTokens(out, p);
   for (const a of p.attachments ?? []) {
     out.add(`att:${(a.contentType ?? 'unknown').toLowerCase()}`);
     const ext = /\.([a-z0-9]{1,5})$/i.exec(a.filename ?? '');
