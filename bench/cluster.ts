@@ -21,6 +21,7 @@
 //   BENCH_SETUPS=sqlite-1,pg-1,pg-2 BENCH_WARMUP=200 BENCH_LOAD_TIMEOUT_S=600 BENCH_STALL_S=60
 //   BENCH_TOTAL_TIMEOUT_S=2400 BENCH_RESULTS_DIR=bench/results
 // Exit status 0 when every load delivered every mail. JSON in bench/results/cluster-<time>.json.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import os from 'node:os';
@@ -84,11 +85,16 @@ async function startSetup(name: SetupName, tmp: string, sink: Agent, pg: Postgre
     for (const p of proxies) await p.stop();
     await Promise.all(peers.map((p) => p.stop()));
   };
+  // Every node of one appliance holds the same key files (docs/cluster.md); without them each
+  // node makes its own and the second refuses the services of the keys it does not share
+  // (seen: node 0 archived nothing, so node 1 did all of mail-depot's work).
+  const keys = ['archive.key', 'sealer.key', 'portal.key'].map((k) => [k, randomBytes(32).toString('base64') + '\n']);
   try {
     const started = await Promise.allSettled(
       Array.from({ length: s.nodes }, async (_, i) => {
         const dir = join(tmp, `${name}-${i}`);
-        mkdirSync(dir, { recursive: true });
+        mkdirSync(join(dir, 'data', 'keys'), { recursive: true, mode: 0o700 });
+        for (const [k, v] of keys) writeFileSync(join(dir, 'data', 'keys', k), v, { mode: 0o600 });
         return startGatehouse({ dir, smtpPort: await freePort(), adminPort: await freePort(), sinkPort: sink.port, databaseUrl: url, nodeId: `${name}-node-${i}` });
       }),
     );

@@ -31,6 +31,12 @@
 //   BENCH_KEEP_TMP=1 (keep the temp dir)  BENCH_RESULTS_DIR=bench/results
 //   BENCH_SINK_GREETING_DELAY=1 (keep smtp-server's 100 ms greeting hold-back in the sink;
 //   patched out by default, see bench/lib/sink-child.ts)
+// Seal cost (issue 5: sealing half the mails must not cost more than 30% of the throughput):
+//   BENCH_SEAL=1 npm run bench:smtp   runs the load on Gatehouse twice, with no sealer policy and
+//   with a policy that S/MIME signs+encrypts every mail to an even-numbered recipient (smtp-source
+//   -N: 0user@, 1user@, ... so exactly half), with a domain certificate for @bench.test imported
+//   before the load. Defaults then: BENCH_MAILS=1000, BENCH_LOADS=reuse, BENCH_TOKEN=rcpt, no
+//   Postfix, no large-mail check. Sealed mails are counted at the sink by their grown size.
 // Exit status 0 when every load delivered every mail, 1 otherwise. Results: table on stdout,
 // JSON in bench/results/smtp-<timestamp>.json.
 import { mkdtempSync, chmodSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
@@ -40,12 +46,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cleanupAll, removeDirOnCleanup, runSync } from './lib/children.ts';
 import { startProxy, startSink, type Agent } from './lib/agents.ts';
 import { startPostfix } from './lib/postfix.ts';
-import { REPO_ROOT, startGatehouse } from './lib/gatehouse.ts';
+import { GATEHOUSE_BIN, REPO_ROOT, startGatehouse } from './lib/gatehouse.ts';
 import { freePort } from './lib/net.ts';
 import { LOAD_LABEL, runLoad, SMTP_SOURCE, type LoadResult, type LoadSpec } from './lib/measure.ts';
 import { runLargeCheck, type LargeResult } from './lib/large.ts';
 import type { Peer } from './lib/peer.ts';
 import { fmt, ratio, table } from './lib/stats.ts';
+
+/** BENCH_SEAL: Gatehouse with the half-sealing policy, reported beside plain Gatehouse. */
+const SEALED = 'gatehouse-sealed';
+const SEAL_CONFIG = [
+  'sealer:',
+  '  policies:',
+  '    - name: bench-half',
+  '      direction: internal',
+  '      senders: ["*"]',
+  `      recipients: [${[0, 2, 4, 6, 8].map((d) => `"*${d}user@bench.test"`).join(', ')}]`,
+  '      sign: force',
+  '      encrypt: force',
+  '      method: smime',
+];
 
 const env = (k: string, d: string) => process.env[k]?.trim() || d;
 const int = (k: string, d: number) => {
@@ -55,18 +75,20 @@ const int = (k: string, d: number) => {
 };
 const list = (k: string, d: string) => env(k, d).split(',').map((s) => s.trim()).filter(Boolean);
 
+const SEAL = env('BENCH_SEAL', '0') !== '0';
 const settings = {
-  mails: int('BENCH_MAILS', 10_000),
+  seal: SEAL,
+  mails: int('BENCH_MAILS', SEAL ? 1000 : 10_000),
   sessions: int('BENCH_SESSIONS', 20),
   size: int('BENCH_SIZE', 4096),
-  loads: list('BENCH_LOADS', 'connect,reuse') as LoadSpec['kind'][],
-  peers: list('BENCH_PEERS', 'postfix,gatehouse') as Peer['name'][],
+  loads: list('BENCH_LOADS', SEAL ? 'reuse' : 'connect,reuse') as LoadSpec['kind'][],
+  peers: SEAL ? (['gatehouse', SEALED] as const) : (list('BENCH_PEERS', 'postfix,gatehouse') as Peer['name'][]),
   warmup: int('BENCH_WARMUP', 200),
-  token: env('BENCH_TOKEN', 'msgid') as LoadSpec['token'],
+  token: (SEAL ? 'rcpt' : env('BENCH_TOKEN', 'msgid')) as LoadSpec['token'],
   loadTimeoutMs: int('BENCH_LOAD_TIMEOUT_S', 600) * 1000,
   stallMs: int('BENCH_STALL_S', 60) * 1000,
   totalTimeoutMs: int('BENCH_TOTAL_TIMEOUT_S', 3000) * 1000,
-  large: env('BENCH_LARGE', '1') !== '0',
+  large: env('BENCH_LARGE', SEAL ? '0' : '1') !== '0',
   largePeers: list('BENCH_LARGE_PEERS', 'gatehouse,postfix'),
   largeMails: int('BENCH_LARGE_MAILS', 50),
   largeMiB: int('BENCH_LARGE_MIB', 10),
@@ -74,7 +96,7 @@ const settings = {
   resultsDir: env('BENCH_RESULTS_DIR', join(REPO_ROOT, 'bench', 'results')),
 };
 for (const l of settings.loads) if (!(l in LOAD_LABEL)) throw new Error(`BENCH_LOADS: unknown load "${l}" (connect, reuse)`);
-for (const p of settings.peers) if (p !== 'postfix' && p !== 'gatehouse') throw new Error(`BENCH_PEERS: unknown peer "${p}"`);
+for (const p of settings.peers) if (p !== 'postfix' && p !== 'gatehouse' && p !== SEALED) throw new Error(`BENCH_PEERS: unknown peer "${p}"`);
 if (settings.token !== 'msgid' && settings.token !== 'rcpt') throw new Error('BENCH_TOKEN must be msgid or rcpt');
 if (settings.mails < 1) throw new Error('BENCH_MAILS must be >= 1');
 
@@ -120,13 +142,35 @@ const NOTES: Record<string, string> = {
     'when a peer accepts faster than it delivers, mails queue and the 250 -> arrival latency grows with the length of the run (BENCH_MAILS); compare accepted/s with delivered/s',
 };
 
-async function withPeer(name: Peer['name'], tmp: string, sink: Agent): Promise<Peer> {
+/** A self-signed RSA domain certificate for @bench.test, imported through the CLI before the load. */
+function importDomainCertificate(dir: string): void {
+  const pem = join(dir, 'bench-domain.pem');
+  const key = join(dir, 'bench-domain.key');
+  const mk = runSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', pem, '-days', '30', '-subj', '/CN=bench.test', '-addext', 'subjectAltName=email:bench@bench.test', '-addext', 'keyUsage=digitalSignature,keyEncipherment', '-addext', 'extendedKeyUsage=emailProtection'], 30_000);
+  if (mk.status !== 0) throw new Error(`openssl req failed: ${mk.out}`);
+  writeFileSync(pem, readFileSync(pem, 'utf8') + readFileSync(key, 'utf8'));
+  const imp = runSync(process.execPath, [GATEHOUSE_BIN, 'keys', 'import', pem, '--address', '@bench.test', '--config', join(dir, 'gatehouse.yaml')], 60_000);
+  if (imp.status !== 0) throw new Error(`gatehouse keys import failed: ${imp.out}`);
+}
+
+async function withPeer(name: Peer['name'] | typeof SEALED, tmp: string, sink: Agent): Promise<Peer> {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
   for (let attempt = 1; ; attempt++) {
     try {
       if (name === 'postfix') return await startPostfix({ dir, smtpPort: await freePort(), sinkPort: sink.port });
-      return await startGatehouse({ dir, smtpPort: await freePort(), adminPort: await freePort(), sinkPort: sink.port });
+      const sealed = name === SEALED;
+      const peer = await startGatehouse({ dir, smtpPort: await freePort(), adminPort: await freePort(), sinkPort: sink.port, extraConfig: sealed ? SEAL_CONFIG : [] });
+      if (sealed) {
+        try {
+          importDomainCertificate(dir);
+        } catch (err) {
+          await peer.stop();
+          throw err;
+        }
+        peer.info.sealer = 'policy bench-half: S/MIME sign+encrypt for *[02468]user@bench.test; domain certificate @bench.test (self-signed RSA-2048)';
+      }
+      return peer;
     } catch (err) {
       // A port taken between freePort() and bind: try once more with new ports.
       if (attempt < 2 && /EADDRINUSE|in use/i.test((err as Error).message)) continue;
@@ -142,6 +186,53 @@ interface PeerReport {
   warmup?: LoadResult;
   loads: LoadResult[];
   large?: LargeResult;
+}
+
+/** Per load: sealed / plain delivered mails/s, the figure the 30% target is about. */
+function sealRatios(peers: PeerReport[]): Record<string, number | null> {
+  const plain = peers.find((p) => p.name === 'gatehouse');
+  const sealed = peers.find((p) => p.name === SEALED);
+  return Object.fromEntries(
+    settings.loads.map((kind) => {
+      const a = plain?.loads.find((l) => l.load === kind)?.deliveredPerSec;
+      const b = sealed?.loads.find((l) => l.load === kind)?.deliveredPerSec;
+      return [kind, a && b ? Math.round((b / a) * 1000) / 1000 : null];
+    }),
+  );
+}
+
+function printSealReport(peers: PeerReport[]): void {
+  const plain = peers.find((p) => p.name === 'gatehouse');
+  const sealed = peers.find((p) => p.name === SEALED);
+  const ratios = sealRatios(peers);
+  for (const kind of settings.loads) {
+    const A = plain?.loads.find((l) => l.load === kind);
+    const B = sealed?.loads.find((l) => l.load === kind);
+    if (!A && !B) continue;
+    log(`== seal cost, ${LOAD_LABEL[kind]}: no sealer policy vs. S/MIME sign+encrypt of half the mails`);
+    const row = (label: string, f: (r: LoadResult) => number | null | undefined, digits = 1, showRatio = true): string[] => {
+      const a = A ? f(A) : null;
+      const b = B ? f(B) : null;
+      return [label, fmt(a, digits), fmt(b, digits), showRatio ? ratio(b, a) : ''];
+    };
+    log(
+      table([
+        ['', 'no policy', 'half sealed', 'sealed/plain'],
+        row('delivered mails/s (first connect -> last arrival)', (r) => r.deliveredPerSec),
+        row('accepted mails/s (smtp-source wall time)', (r) => r.acceptedPerSec),
+        row('latency 250 -> arrival p50 (ms)', (r) => r.latencyMs.p50, 2),
+        row('latency 250 -> arrival p95 (ms)', (r) => r.latencyMs.p95, 2),
+        row('accept latency "." -> 250 p50 (ms)', (r) => r.acceptLatencyMs.p50, 2),
+        row('CPU per mail (ms)', (r) => r.cpuMsPerMail, 3),
+        row('peak RSS (MB)', (r) => r.peakRssMB),
+        row('mails arrived at sink (matched)', (r) => r.matched, 0, false),
+        row('arrived sealed (> 1.5x the size sent)', (r) => r.grownArrivals, 0, false),
+      ]),
+    );
+    const q = ratios[kind];
+    log(`  target: delivered mails/s with half sealed >= 0.70 x without -> ${q === null ? 'n/a' : `${q.toFixed(3)} ${q >= 0.7 ? 'MET' : 'NOT MET'}`}`);
+    log('');
+  }
 }
 
 function printReport(peers: PeerReport[]): void {
@@ -183,6 +274,7 @@ function printReport(peers: PeerReport[]): void {
     log('');
   }
   for (const p of peers) if (p.error) log(`!! ${p.name} not measured: ${p.error.split('\n')[0]}`);
+  if (settings.seal) printSealReport(peers);
   const larges = peers.filter((p) => p.large).map((p) => p.large!);
   if (larges.length) {
     log(`== large mails: ${settings.largeMails} x ${settings.largeMiB} MiB, ${settings.largeMails} parallel connections (nodemailer)`);
@@ -300,6 +392,7 @@ async function main(): Promise<number> {
     machine: mach,
     notes: NOTES,
     peers: reports,
+    ...(settings.seal ? { sealRatios: { what: 'half sealed / no policy, delivered mails/s (target >= 0.7)', ...sealRatios(reports) } } : {}),
     ratios: Object.fromEntries(
       settings.loads.map((kind) => {
         const P = reports.find((p) => p.name === 'postfix')?.loads.find((l) => l.load === kind);

@@ -134,7 +134,7 @@ export class Appliance {
       const spamfinder = createSpamfinder({ config, store, engine, log: log.child('spamfinder'), scanner, fuzzy });
       // BATV: smtp-sender signs outbound return paths, smtp-receiver checks the bounces (one key, in the settings).
       const batv = new BatvTags(store.settings, config.spamfinder.batv);
-      const portal = new PortalCrypt({ config, store: store.portal, bodies: store.bodies, submit: (m) => engine.submit(m), recorder, log: log.child('portal-crypt') });
+      const portal = new PortalCrypt({ config, store: store.portal, bodies: store.bodies, settings: store.settings, submit: (m) => engine.submit(m), recorder, log: log.child('portal-crypt') });
       const sealer = createMailSealer({
         config,
         keys: store.keys,

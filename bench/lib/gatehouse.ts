@@ -22,6 +22,8 @@ export interface GatehouseOptions {
   /** Cluster mode: the PostgreSQL URL (database.url) and this node's id; absent = embedded SQLite. */
   databaseUrl?: string;
   nodeId?: string;
+  /** More YAML lines appended to the config (e.g. a `sealer:` section). */
+  extraConfig?: string[];
 }
 
 export function gatehouseConfig(o: GatehouseOptions): string {
@@ -42,6 +44,7 @@ export function gatehouseConfig(o: GatehouseOptions): string {
     '  level: warn',
     ...(o.databaseUrl ? ['database:', `  url: ${JSON.stringify(o.databaseUrl)}`] : []),
     ...(o.nodeId ? [`nodeId: ${o.nodeId}`] : []),
+    ...(o.extraConfig ?? []),
     '',
   ].join('\n');
 }

@@ -69,7 +69,9 @@ export interface LoadResult {
   /** first connection at the proxy -> last matched arrival at the sink */
   e2eWindowMs: number | null;
   deliveredPerSec: number | null;
-  latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null; min: number | null };
+  latencyMs: { p50: number | null; p90: number | null; p95: number | null; p99: number | null; max: number | null; min: number | null };
+  /** arrivals at the sink more than 1.5 times the size sent (e.g. sealed by the peer) */
+  grownArrivals: number;
   acceptLatencyMs: { p50: number | null; p99: number | null };
   peakRssMB: number | null;
   peakRssMethod: string;
@@ -266,6 +268,7 @@ export async function runSplitLoad(targets: LoadTarget[], sink: Agent, spec: Loa
     accepted: px.accepted,
     rejected: px.rejected,
     arrived: sk.times.length,
+    grownArrivals: sk.sizes.filter((n) => n > spec.size * 1.5).length,
     matched,
     ambiguous: ambiguousSet.size,
     duplicateArrivals,
@@ -278,6 +281,7 @@ export async function runSplitLoad(targets: LoadTarget[], sink: Agent, spec: Loa
     latencyMs: {
       p50: round(percentile(latencies, 50), 2),
       p90: round(percentile(latencies, 90), 2),
+      p95: round(percentile(latencies, 95), 2),
       p99: round(percentile(latencies, 99), 2),
       max: round(percentile(latencies, 100), 2),
       min: round(percentile(latencies, 0), 2),

@@ -85,7 +85,7 @@ test('PostgreSQL restarted under load: 4xx while it is gone, accepting again aft
   }
 
   const acked = [...load.acked.keys()];
-  assert.ok(acked.length > 60 + 80, `acknowledged ${acked.length}`);
+  assert.ok(acked.length >= 60 + 80, `acknowledged ${acked.length} (at least 60 before the outage, 80 after)`);
   const seen = await waitFor(
     async () => {
       const s = arrivals(await sink.messages());

@@ -24,6 +24,7 @@ import { registerKeyCommands } from './commands/keys.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
+import { registerPortalCommands } from './commands/portal.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -84,6 +85,7 @@ export async function runCli(argv: string[], hooks: CliHooks = {}): Promise<numb
   registerUserCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerMigrateCommand(program, ctx);
+  registerPortalCommands(program, ctx);
 
   try {
     await program.parseAsync(argv);

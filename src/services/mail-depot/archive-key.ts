@@ -2,7 +2,7 @@
 // 0700 directory), made at the first start and kept apart from the archive files, so a copy of
 // the archive alone reveals no mail. The key id (first 8 bytes of its SHA-256) is stored with
 // every message, so a missing or replaced key is noticed before any mail is archived under it.
-import { loadOrCreateKeyFile } from '../../core/key-file.ts';
+import { loadOrCreateKeyFile, type SharedKeyCheck } from '../../core/key-file.ts';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -21,8 +21,8 @@ export function archiveKeyId(key: Buffer): string {
 }
 
 /** Loads the key, or makes it (write temp → fsync → rename) when there is none. */
-export async function loadOrCreateArchiveKey(dataDir: string): Promise<ArchiveKey & { created: boolean }> {
+export async function loadOrCreateArchiveKey(dataDir: string, shared?: SharedKeyCheck): Promise<ArchiveKey & { created: boolean }> {
   const file = archiveKeyPath(dataDir);
-  const { key, created } = await loadOrCreateKeyFile(file, (m) => new Error(m));
+  const { key, created } = await loadOrCreateKeyFile(file, (m) => new Error(m), shared);
   return { key, id: archiveKeyId(key), created };
 }

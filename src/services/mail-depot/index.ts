@@ -89,7 +89,7 @@ export class MailDepot implements Service {
   async start(): Promise<void> {
     if (!this.configured()) return;
     const a = this.d.config.archive;
-    const k = await loadOrCreateArchiveKey(this.d.config.dataDir);
+    const k = await loadOrCreateArchiveKey(this.d.config.dataDir, { settings: this.d.settings, name: 'archive' });
     if (k.created) {
       this.d.log.warn(`made a new archive key ${k.id} in ${archiveKeyPath(this.d.config.dataDir)}; back it up: without it the archive cannot be read`);
       await this.d.recorder

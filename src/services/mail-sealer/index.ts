@@ -62,7 +62,7 @@ export class MailSealer implements Service {
   /** Opens the key file (made at the first start) and the keyring, and makes the built-in CA. */
   private open(): Promise<Keyring> {
     this.opened ??= (async () => {
-      const { vault, created } = await KeyVault.open(this.d.config.dataDir);
+      const { vault, created } = await KeyVault.open(this.d.config.dataDir, { settings: this.d.settings, name: 'sealer' });
       const crl = this.d.config.sealer.crl;
       if (created) this.d.log.info('sealer key file created', { file: 'keys/sealer.key' });
       const keyring = new Keyring({

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { newMailId } from '../../core/ids.ts';
 import { loadOrCreateKeyFile } from '../../core/key-file.ts';
-import type { BodyStore, NewMail, PortalMessage, PortalStore } from '../../store/store.ts';
+import type { BodyStore, NewMail, PortalMessage, PortalStore, SettingsStore } from '../../store/store.ts';
 import type { Logger } from '../log-manager/logger.ts';
 import { addressIn, headerValue, parseEntity } from '../mail-sealer/mime/entity.ts';
 import type { PortalDepositRequest, PortalDepositResult } from '../mail-sealer/portal-handoff.ts';
@@ -30,6 +30,8 @@ export interface PortalCryptDeps {
   /** Absent: this store keeps no portal; the service then reports not configured and does nothing. */
   store: PortalStore | undefined;
   bodies: BodyStore;
+  /** Where the appliance records which portal key its nodes must share. */
+  settings?: SettingsStore;
   submit(mails: NewMail[]): Promise<void>;
   log: Logger;
   recorder?: ComplianceRecorder;
@@ -105,7 +107,7 @@ export class PortalCrypt implements Service {
       return;
     }
     const cfg = this.d.config.portal;
-    const { key, created } = await loadOrCreateKeyFile(portalKeyPath(this.d.config.dataDir), (m) => new Error(m));
+    const { key, created } = await loadOrCreateKeyFile(portalKeyPath(this.d.config.dataDir), (m) => new Error(m), this.d.settings && { settings: this.d.settings, name: 'portal' });
     if (created) this.d.log.info('portal key file created', { file: 'keys/portal.key' });
     // One file, two keys: what signs links never wraps content keys.
     const sub = (info: string) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), info, 32));

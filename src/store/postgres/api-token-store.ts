@@ -1,27 +1,10 @@
 // Named API tokens on PostgreSQL (table `api_tokens`, migration 200; mirrors
 // sqlite/api-token-store.ts). A name is unique (a second add changes nothing), only the token's
 // hash is stored, add and remove resolve after COMMIT.
-import type { ApiTokenStore, StoredApiToken, UserRole } from '../store.ts';
+import type { ApiTokenStore, StoredApiToken } from '../store.ts';
+import { toApiToken, type ApiTokenRow } from '../rows/api-token-row.ts';
 import type { PgDatabase } from './database.ts';
 import { writeAsyncCommit } from './async-commit.ts';
-
-interface Row {
-  name: string;
-  role: string;
-  token_hash: string;
-  created_at: number;
-  created_by: string;
-  last_used_at: number | null;
-}
-
-const toToken = (r: Row): StoredApiToken => ({
-  name: r.name,
-  role: r.role as UserRole,
-  tokenHash: r.token_hash,
-  createdAt: Number(r.created_at),
-  createdBy: r.created_by,
-  lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
-});
 
 export class PgApiTokenStore implements ApiTokenStore {
   constructor(private readonly db: PgDatabase) {}
@@ -36,12 +19,12 @@ export class PgApiTokenStore implements ApiTokenStore {
   }
 
   async list(): Promise<StoredApiToken[]> {
-    return (await this.db.query<Row>('SELECT * FROM api_tokens ORDER BY name COLLATE "C"')).rows.map(toToken);
+    return (await this.db.query<ApiTokenRow>('SELECT * FROM api_tokens ORDER BY name COLLATE "C"')).rows.map(toApiToken);
   }
 
   async byHash(tokenHash: string): Promise<StoredApiToken | null> {
-    const r = (await this.db.query<Row>('SELECT * FROM api_tokens WHERE token_hash = $1', [tokenHash])).rows[0];
-    return r ? toToken(r) : null;
+    const r = (await this.db.query<ApiTokenRow>('SELECT * FROM api_tokens WHERE token_hash = $1', [tokenHash])).rows[0];
+    return r ? toApiToken(r) : null;
   }
 
   async markUsed(name: string, at: number): Promise<void> {

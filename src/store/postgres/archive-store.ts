@@ -20,7 +20,7 @@ import type { PgDatabase } from './database.ts';
 import { LOCK, lockChain } from './chain-lock.ts';
 import { PgArchiveBlobs, type PgArchiveBlobOptions } from './archive-blobs.ts';
 import { ftsCondition, ftsRow } from './archive-fts.ts';
-import { toDeletion, toEntry, toHold, toMessage, type DeletionRow, type EntryRow, type HoldRow, type MessageRow } from './archive-rows.ts';
+import { toDeletion, toEntry, toHold, toMessage, type DeletionRow, type EntryRow, type HoldRow, type MessageRow } from '../rows/archive-rows.ts';
 
 /** Arrivals per group-commit transaction at most. */
 const MAX_BATCH = 64;

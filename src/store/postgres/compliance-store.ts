@@ -2,33 +2,9 @@
 // record and inserts the next under a cluster-wide advisory lock in one transaction, so no two
 // nodes chain to the same predecessor; it resolves after COMMIT. Rows are never updated.
 import type { ComplianceFilter, ComplianceRecord, ComplianceStore, StoredLink } from '../store.ts';
+import { toComplianceRecord, type ComplianceRow } from '../rows/compliance-row.ts';
 import type { PgDatabase } from './database.ts';
 import { LOCK, lockChain } from './chain-lock.ts';
-
-interface Row {
-  pos: number;
-  seq: number;
-  at: number;
-  category: string;
-  action: string;
-  actor: string;
-  subject: string | null;
-  detail: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
-const toRecord = (r: Row): ComplianceRecord => ({
-  seq: Number(r.seq),
-  at: Number(r.at),
-  category: r.category,
-  action: r.action,
-  actor: r.actor,
-  subject: r.subject,
-  detail: r.detail,
-  prevHash: r.prev_hash,
-  hash: r.hash,
-});
 
 export class PgComplianceStore implements ComplianceStore {
   constructor(private readonly db: PgDatabase) {}
@@ -56,15 +32,15 @@ export class PgComplianceStore implements ComplianceStore {
     if (f.until !== undefined) add('at <= ?', f.until);
     if (f.beforeSeq !== undefined) add('seq < ?', f.beforeSeq);
     args.push(Math.min(f.limit ?? 100, 5000));
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<ComplianceRow>(
       `SELECT * FROM compliance_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT $${args.length}`,
       args,
     );
-    return rows.rows.map(toRecord);
+    return rows.rows.map(toComplianceRecord);
   }
 
   async scan(after: number, limit: number): Promise<StoredLink<ComplianceRecord>[]> {
-    const rows = await this.db.query<Row>('SELECT * FROM compliance_log WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
-    return rows.rows.map((r) => ({ pos: Number(r.pos), record: toRecord(r) }));
+    const rows = await this.db.query<ComplianceRow>('SELECT * FROM compliance_log WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
+    return rows.rows.map((r) => ({ pos: Number(r.pos), record: toComplianceRecord(r) }));
   }
 }

@@ -38,6 +38,13 @@ export class PgDatabase {
     // An idle client losing its connection (server restart) must not crash the process; the
     // pool drops it and the next query gets a fresh one.
     this.pool.on('error', () => {});
+    // Every client keeps a listener of its own for its whole life: the server ending a connection
+    // (57P01 at a restart) can emit 'error' more than once — pg-pool's query() listens only once,
+    // and a client may emit after release — and an 'error' without a listener ends the process.
+    // The failing query still rejects through its own callback; the pool drops the client.
+    this.pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
   }
 
   /** One statement outside a transaction. */

@@ -2,41 +2,10 @@
 // OpenPGP key and one row per address it is for. Writes are synchronous commits. Two nodes
 // putting the same key at once serialise on the key's row (INSERT … ON CONFLICT, then FOR UPDATE).
 import type { KeyStore, SealerKey, SealerKeyFilter } from '../store.ts';
+import { toKey, type KeyRow } from '../rows/key-row.ts';
 import type { PgDatabase, Sql } from './database.ts';
 
-interface KeyRow {
-  id: string;
-  kind: SealerKey['kind'];
-  source: SealerKey['source'];
-  subject: string;
-  issuer: string | null;
-  serial: string | null;
-  not_before: number | null;
-  not_after: number | null;
-  public_data: string;
-  sealed_private: Buffer | null;
-  created_at: number;
-  updated_at: number;
-  addresses: string | null;
-}
-
 const SELECT = `SELECT k.*, (SELECT string_agg(address, ' ') FROM sealer_key_addresses a WHERE a.key_id = k.id) AS addresses FROM sealer_keys k`;
-
-const toKey = (r: KeyRow): SealerKey => ({
-  id: r.id,
-  kind: r.kind,
-  source: r.source,
-  addresses: r.addresses ? r.addresses.split(' ').sort() : [],
-  subject: r.subject,
-  issuer: r.issuer,
-  serial: r.serial,
-  notBefore: r.not_before,
-  notAfter: r.not_after,
-  publicData: r.public_data,
-  sealedPrivate: r.sealed_private,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 export class PgKeyStore implements KeyStore {
   constructor(

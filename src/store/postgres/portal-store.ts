@@ -3,51 +3,8 @@
 // changes nothing; a re-wrap is one compare-and-set UPDATE, so of two first visits on two nodes
 // only one wins.
 import type { PortalAccount, PortalKeyWrap, PortalMessage, PortalStore } from '../store.ts';
+import { PORTAL_MESSAGE_COLUMNS, toPortalAccount, toPortalMessage, type PortalAccountRow, type PortalMessageRow } from '../rows/portal-row.ts';
 import type { PgDatabase } from './database.ts';
-
-interface MessageRow {
-  id: string;
-  mail_id: string;
-  recipient: string;
-  sender: string;
-  from_header: string;
-  subject: string;
-  wrap: string;
-  wrapped_key: Buffer;
-  salt: Buffer | null;
-  size: number;
-  created_at: number;
-  expires_at: number;
-  opened_at: number | null;
-  replies: number;
-}
-
-interface AccountRow {
-  address: string;
-  salt: Buffer;
-  kdf: string;
-  verifier: Buffer;
-  created_at: number;
-}
-
-const COLUMNS = 'id, mail_id, recipient, sender, from_header, subject, wrap, wrapped_key, salt, size, created_at, expires_at, opened_at, replies';
-
-const toMessage = (r: MessageRow): PortalMessage => ({
-  id: r.id,
-  mailId: r.mail_id,
-  recipient: r.recipient,
-  sender: r.sender,
-  from: r.from_header,
-  subject: r.subject,
-  wrap: r.wrap as PortalKeyWrap,
-  wrappedKey: r.wrapped_key,
-  salt: r.salt,
-  size: Number(r.size),
-  createdAt: Number(r.created_at),
-  expiresAt: Number(r.expires_at),
-  openedAt: r.opened_at === null ? null : Number(r.opened_at),
-  replies: Number(r.replies),
-});
 
 export class PgPortalStore implements PortalStore {
   constructor(private readonly db: PgDatabase) {}
@@ -62,8 +19,8 @@ export class PgPortalStore implements PortalStore {
   }
 
   async get(id: string): Promise<PortalMessage | null> {
-    const r = (await this.db.query<MessageRow>(`SELECT ${COLUMNS} FROM portal_messages WHERE id = $1`, [id])).rows[0];
-    return r ? toMessage(r) : null;
+    const r = (await this.db.query<PortalMessageRow>(`SELECT ${PORTAL_MESSAGE_COLUMNS} FROM portal_messages WHERE id = $1`, [id])).rows[0];
+    return r ? toPortalMessage(r) : null;
   }
 
   async content(id: string): Promise<Buffer | null> {
@@ -92,9 +49,9 @@ export class PgPortalStore implements PortalStore {
     const order = 'ORDER BY created_at DESC, id COLLATE "C"';
     const r =
       f.recipient !== undefined
-        ? await this.db.query<MessageRow>(`SELECT ${COLUMNS} FROM portal_messages WHERE recipient = $1 ${order} LIMIT $2 OFFSET $3`, [f.recipient.toLowerCase(), limit, offset])
-        : await this.db.query<MessageRow>(`SELECT ${COLUMNS} FROM portal_messages ${order} LIMIT $1 OFFSET $2`, [limit, offset]);
-    return r.rows.map(toMessage);
+        ? await this.db.query<PortalMessageRow>(`SELECT ${PORTAL_MESSAGE_COLUMNS} FROM portal_messages WHERE recipient = $1 ${order} LIMIT $2 OFFSET $3`, [f.recipient.toLowerCase(), limit, offset])
+        : await this.db.query<PortalMessageRow>(`SELECT ${PORTAL_MESSAGE_COLUMNS} FROM portal_messages ${order} LIMIT $1 OFFSET $2`, [limit, offset]);
+    return r.rows.map(toPortalMessage);
   }
 
   async remove(id: string): Promise<boolean> {
@@ -106,8 +63,8 @@ export class PgPortalStore implements PortalStore {
   }
 
   async account(address: string): Promise<PortalAccount | null> {
-    const r = (await this.db.query<AccountRow>('SELECT * FROM portal_accounts WHERE address = $1', [address.toLowerCase()])).rows[0];
-    return r ? { address: r.address, salt: r.salt, kdf: r.kdf, verifier: r.verifier, createdAt: Number(r.created_at) } : null;
+    const r = (await this.db.query<PortalAccountRow>('SELECT * FROM portal_accounts WHERE address = $1', [address.toLowerCase()])).rows[0];
+    return r ? toPortalAccount(r) : null;
   }
 
   async addAccount(a: PortalAccount): Promise<boolean> {

@@ -10,8 +10,8 @@
 // Times (leases, notBefore) come from the node's clock, as on SQLite: nodes keep their clocks in
 // step (NTP); a skew of s seconds lets a lease be taken over s seconds early or late.
 import type pg from 'pg';
-import type { Envelope, MailRecord, QueueName, StageName } from '../../core/mail.ts';
-import { FINAL_STATES, isStage } from '../../core/mail.ts';
+import type { MailRecord, QueueName, StageName } from '../../core/mail.ts';
+import { isStage } from '../../core/mail.ts';
 import {
   QueueConflict,
   type ClaimedMail,
@@ -22,50 +22,10 @@ import {
   type TrackingEvent,
   type TrackingEventInput,
 } from '../store.ts';
+import { domainsOf, FINAL_LIST, FINAL_SET, toRecord, toTrackingEvent, type MailRow, type TrackingEventRow } from '../rows/mail-row.ts';
 import type { PgDatabase, Sql } from './database.ts';
 import { QUEUE_CHANNEL, type QueueWatch } from './queue-watch.ts';
 
-interface MailRow {
-  id: string;
-  queue: string;
-  envelope: string;
-  body_key: string;
-  size: number;
-  received_at: number;
-  queued_at: number;
-  not_before: number;
-  attempts: number;
-  lease_owner: string | null;
-  lease_until: number;
-  held_from: string | null;
-  last_reason: string | null;
-  delay_notified: number;
-}
-
-function toRecord(r: MailRow): MailRecord & { bodyKey: string } {
-  return {
-    id: r.id,
-    queue: r.queue as QueueName,
-    envelope: JSON.parse(r.envelope) as Envelope,
-    bodyKey: r.body_key,
-    size: r.size,
-    receivedAt: r.received_at,
-    queuedAt: r.queued_at,
-    notBefore: r.not_before,
-    attempts: r.attempts,
-    heldFrom: (r.held_from as QueueName) ?? null,
-    lastReason: r.last_reason,
-    delayNotified: r.delay_notified === 1,
-  };
-}
-
-function domainsOf(env: Envelope): string {
-  const set = new Set(env.recipients.map((r) => r.address.slice(r.address.lastIndexOf('@') + 1).toLowerCase()));
-  return ` ${[...set].join(' ')} `;
-}
-
-const FINAL_SET = new Set<string>(FINAL_STATES);
-const FINAL_LIST = FINAL_STATES.map((s) => `'${s}'`).join(',');
 const HELD = (q: string) => q === 'hold' || q.startsWith('quarantine:') || q === 'corrupt';
 
 /**
@@ -339,18 +299,8 @@ export class PgQueueStore implements QueueStore {
   }
 
   async events(id: string): Promise<TrackingEvent[]> {
-    const r = await this.db.query<{ mail_id: string; at: number; queue: string; event: string; actor: string; detail: string | null }>(
-      'SELECT * FROM events WHERE mail_id = $1 ORDER BY id',
-      [id],
-    );
-    return r.rows.map((row) => ({
-      mailId: row.mail_id,
-      at: row.at,
-      queue: row.queue as QueueName,
-      event: row.event,
-      actor: row.actor,
-      detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : undefined,
-    }));
+    const r = await this.db.query<TrackingEventRow>('SELECT * FROM events WHERE mail_id = $1 ORDER BY id', [id]);
+    return r.rows.map(toTrackingEvent);
   }
 
   async nextDue(stage: StageName): Promise<number | null> {

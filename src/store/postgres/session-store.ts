@@ -1,29 +1,10 @@
 // Console sessions on PostgreSQL (table `sessions`, migration 200; mirrors
 // sqlite/session-store.ts), shared by every node so a session opened through one is valid on
 // all. put, remove and removeUser resolve after COMMIT; touch commits without a WAL flush.
-import type { SessionStore, StoredSession, UserRole } from '../store.ts';
+import type { SessionStore, StoredSession } from '../store.ts';
+import { toSession, type SessionRow } from '../rows/session-row.ts';
 import type { PgDatabase } from './database.ts';
 import { writeAsyncCommit } from './async-commit.ts';
-
-interface Row {
-  id_hash: string;
-  user_name: string;
-  role: string;
-  csrf_token: string;
-  created_at: number;
-  last_seen: number;
-  expires_at: number;
-}
-
-const toSession = (r: Row): StoredSession => ({
-  idHash: r.id_hash,
-  user: r.user_name,
-  role: r.role as UserRole,
-  csrfToken: r.csrf_token,
-  createdAt: Number(r.created_at),
-  lastSeen: Number(r.last_seen),
-  expiresAt: Number(r.expires_at),
-});
 
 export class PgSessionStore implements SessionStore {
   constructor(private readonly db: PgDatabase) {}
@@ -38,7 +19,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   async get(idHash: string): Promise<StoredSession | null> {
-    const r = (await this.db.query<Row>('SELECT * FROM sessions WHERE id_hash = $1', [idHash])).rows[0];
+    const r = (await this.db.query<SessionRow>('SELECT * FROM sessions WHERE id_hash = $1', [idHash])).rows[0];
     return r ? toSession(r) : null;
   }
 

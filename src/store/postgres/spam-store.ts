@@ -4,6 +4,7 @@
 // count. Token upserts go in hash order (no deadlock between nodes); writes resolve after COMMIT.
 import type pg from 'pg';
 import type { BayesCounts, BayesLesson, FilterListEntry, FilterListName, SpamStore } from '../store.ts';
+import { toFilterListEntry, type FilterListRow } from '../rows/filter-list-row.ts';
 import type { PgDatabase } from './database.ts';
 import { LOCK, lockChain } from './chain-lock.ts';
 import { writeAsyncCommit } from './async-commit.ts';
@@ -12,26 +13,6 @@ import { writeAsyncCommit } from './async-commit.ts';
 const MAX_DIGESTS = 1_000_000;
 /** Token hashes per statement. */
 const CHUNK = 5000;
-
-interface ListRow {
-  id: number;
-  list: FilterListName;
-  value: string;
-  owner: string;
-  comment: string | null;
-  created_at: number;
-  created_by: string;
-}
-
-const toEntry = (r: ListRow): FilterListEntry => ({
-  id: Number(r.id),
-  list: r.list,
-  value: r.value,
-  owner: r.owner,
-  comment: r.comment,
-  createdAt: Number(r.created_at),
-  createdBy: r.created_by,
-});
 
 export class PgSpamStore implements SpamStore {
   constructor(private readonly db: PgDatabase) {}
@@ -212,21 +193,21 @@ export class PgSpamStore implements SpamStore {
     const order = 'ORDER BY list COLLATE "C", value COLLATE "C"';
     const r =
       owner === undefined
-        ? await this.db.query<ListRow>(`SELECT * FROM filter_lists ${order}`)
-        : await this.db.query<ListRow>(`SELECT * FROM filter_lists WHERE owner = $1 ${order}`, [owner]);
-    return r.rows.map(toEntry);
+        ? await this.db.query<FilterListRow>(`SELECT * FROM filter_lists ${order}`)
+        : await this.db.query<FilterListRow>(`SELECT * FROM filter_lists WHERE owner = $1 ${order}`, [owner]);
+    return r.rows.map(toFilterListEntry);
   }
 
   async addListEntry(e: { list: FilterListName; value: string; owner?: string; comment?: string | null; createdBy: string }): Promise<FilterListEntry> {
     const owner = e.owner ?? '';
-    const ins = await this.db.query<ListRow>(
+    const ins = await this.db.query<FilterListRow>(
       `INSERT INTO filter_lists (list, value, owner, comment, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (owner, list, value) DO NOTHING RETURNING *`,
       [e.list, e.value, owner, e.comment ?? null, Date.now(), e.createdBy],
     );
-    if (ins.rows[0]) return toEntry(ins.rows[0]);
-    const found = await this.db.query<ListRow>('SELECT * FROM filter_lists WHERE owner = $1 AND list = $2 AND value = $3', [owner, e.list, e.value]);
-    if (found.rows[0]) return toEntry(found.rows[0]);
+    if (ins.rows[0]) return toFilterListEntry(ins.rows[0]);
+    const found = await this.db.query<FilterListRow>('SELECT * FROM filter_lists WHERE owner = $1 AND list = $2 AND value = $3', [owner, e.list, e.value]);
+    if (found.rows[0]) return toFilterListEntry(found.rows[0]);
     return this.addListEntry(e); // removed between the two statements: add it again
   }
 

@@ -1,25 +1,8 @@
 // Local console users in PostgreSQL (table `users`), shared by the cluster. Promises: writes
 // are durable before they resolve; a name is unique, so a second add of the same name changes nothing.
-import type { StoredUser, UserRole, UserStore } from '../store.ts';
+import type { StoredUser, UserStore } from '../store.ts';
+import { toUser, type UserRow } from '../rows/user-row.ts';
 import type { PgDatabase } from './database.ts';
-
-interface Row {
-  name: string;
-  role: string;
-  email: string | null;
-  password_hash: string;
-  created_at: number;
-  updated_at: number;
-}
-
-const toUser = (r: Row): StoredUser => ({
-  name: r.name,
-  role: r.role as UserRole,
-  email: r.email,
-  passwordHash: r.password_hash,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 export class PgUserStore implements UserStore {
   constructor(
@@ -28,11 +11,11 @@ export class PgUserStore implements UserStore {
   ) {}
 
   async list(): Promise<StoredUser[]> {
-    return (await this.db.query<Row>('SELECT * FROM users ORDER BY created_at, name')).rows.map(toUser);
+    return (await this.db.query<UserRow>('SELECT * FROM users ORDER BY created_at, name')).rows.map(toUser);
   }
 
   async get(name: string): Promise<StoredUser | null> {
-    const r = (await this.db.query<Row>('SELECT * FROM users WHERE name = $1', [name])).rows[0];
+    const r = (await this.db.query<UserRow>('SELECT * FROM users WHERE name = $1', [name])).rows[0];
     return r ? toUser(r) : null;
   }
 

@@ -2,26 +2,9 @@
 // durable before they resolve; a name is unique (a second add changes nothing); only the
 // token's hash is ever stored; markUsed rides the next group commit without an fsync.
 import type Database from 'better-sqlite3';
-import type { ApiTokenStore, StoredApiToken, UserRole } from '../store.ts';
+import type { ApiTokenStore, StoredApiToken } from '../store.ts';
+import { toApiToken, type ApiTokenRow } from '../rows/api-token-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
-
-interface Row {
-  name: string;
-  role: string;
-  token_hash: string;
-  created_at: number;
-  created_by: string;
-  last_used_at: number | null;
-}
-
-const toToken = (r: Row): StoredApiToken => ({
-  name: r.name,
-  role: r.role as UserRole,
-  tokenHash: r.token_hash,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-  lastUsedAt: r.last_used_at,
-});
 
 export class SqliteApiTokenStore implements ApiTokenStore {
   private readonly st;
@@ -43,12 +26,12 @@ export class SqliteApiTokenStore implements ApiTokenStore {
   }
 
   async list(): Promise<StoredApiToken[]> {
-    return (this.st.list.all() as Row[]).map(toToken);
+    return (this.st.list.all() as ApiTokenRow[]).map(toApiToken);
   }
 
   async byHash(tokenHash: string): Promise<StoredApiToken | null> {
-    const r = this.st.byHash.get(tokenHash) as Row | undefined;
-    return r ? toToken(r) : null;
+    const r = this.st.byHash.get(tokenHash) as ApiTokenRow | undefined;
+    return r ? toApiToken(r) : null;
   }
 
   markUsed(name: string, at: number): Promise<void> {

@@ -3,32 +3,8 @@
 // (fdatasync'd) before append() resolves. Rows are never updated or deleted by this code.
 import type Database from 'better-sqlite3';
 import type { ComplianceFilter, ComplianceRecord, ComplianceStore, StoredLink } from '../store.ts';
+import { toComplianceRecord, type ComplianceRow } from '../rows/compliance-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
-
-interface Row {
-  pos: number;
-  seq: number;
-  at: number;
-  category: string;
-  action: string;
-  actor: string;
-  subject: string | null;
-  detail: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
-const toRecord = (r: Row): ComplianceRecord => ({
-  seq: r.seq,
-  at: r.at,
-  category: r.category,
-  action: r.action,
-  actor: r.actor,
-  subject: r.subject,
-  detail: r.detail,
-  prevHash: r.prev_hash,
-  hash: r.hash,
-});
 
 export class SqliteComplianceStore implements ComplianceStore {
   private readonly st;
@@ -65,11 +41,11 @@ export class SqliteComplianceStore implements ComplianceStore {
     args.push(Math.min(f.limit ?? 100, 5000));
     const rows = this.db
       .prepare(`SELECT * FROM compliance_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`)
-      .all(...args) as Row[];
-    return rows.map(toRecord);
+      .all(...args) as ComplianceRow[];
+    return rows.map(toComplianceRecord);
   }
 
   async scan(after: number, limit: number): Promise<StoredLink<ComplianceRecord>[]> {
-    return (this.st.scan.all(after, limit) as Row[]).map((r) => ({ pos: r.pos, record: toRecord(r) }));
+    return (this.st.scan.all(after, limit) as ComplianceRow[]).map((r) => ({ pos: r.pos, record: toComplianceRecord(r) }));
   }
 }

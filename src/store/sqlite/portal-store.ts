@@ -3,51 +3,8 @@
 // a re-wrap is a compare-and-set on the current wrap, so only one first visit wins.
 import type Database from 'better-sqlite3';
 import type { PortalAccount, PortalKeyWrap, PortalMessage, PortalStore } from '../store.ts';
+import { PORTAL_MESSAGE_COLUMNS, toPortalAccount, toPortalMessage, type PortalAccountRow, type PortalMessageRow } from '../rows/portal-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
-
-interface MessageRow {
-  id: string;
-  mail_id: string;
-  recipient: string;
-  sender: string;
-  from_header: string;
-  subject: string;
-  wrap: string;
-  wrapped_key: Buffer;
-  salt: Buffer | null;
-  size: number;
-  created_at: number;
-  expires_at: number;
-  opened_at: number | null;
-  replies: number;
-}
-
-interface AccountRow {
-  address: string;
-  salt: Buffer;
-  kdf: string;
-  verifier: Buffer;
-  created_at: number;
-}
-
-const COLUMNS = 'id, mail_id, recipient, sender, from_header, subject, wrap, wrapped_key, salt, size, created_at, expires_at, opened_at, replies';
-
-const toMessage = (r: MessageRow): PortalMessage => ({
-  id: r.id,
-  mailId: r.mail_id,
-  recipient: r.recipient,
-  sender: r.sender,
-  from: r.from_header,
-  subject: r.subject,
-  wrap: r.wrap as PortalKeyWrap,
-  wrappedKey: r.wrapped_key,
-  salt: r.salt,
-  size: r.size,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  openedAt: r.opened_at,
-  replies: r.replies,
-});
 
 export class SqlitePortalStore implements PortalStore {
   private readonly st;
@@ -61,13 +18,13 @@ export class SqlitePortalStore implements PortalStore {
         `INSERT OR IGNORE INTO portal_messages (id, mail_id, recipient, sender, from_header, subject, wrap, wrapped_key, salt, size, content, created_at, expires_at)
          VALUES (@id, @mailId, @recipient, @sender, @from, @subject, @wrap, @wrappedKey, @salt, @size, @content, @now, @expiresAt)`,
       ),
-      get: db.prepare(`SELECT ${COLUMNS} FROM portal_messages WHERE id = ?`),
+      get: db.prepare(`SELECT ${PORTAL_MESSAGE_COLUMNS} FROM portal_messages WHERE id = ?`),
       content: db.prepare('SELECT content FROM portal_messages WHERE id = ?').pluck(),
       rewrap: db.prepare('UPDATE portal_messages SET wrap = ?, wrapped_key = ?, salt = ?, opened_at = COALESCE(opened_at, ?) WHERE id = ? AND wrap = ?'),
       opened: db.prepare('UPDATE portal_messages SET opened_at = ? WHERE id = ? AND opened_at IS NULL'),
       reply: db.prepare('UPDATE portal_messages SET replies = replies + 1 WHERE id = ?'),
-      listAll: db.prepare(`SELECT ${COLUMNS} FROM portal_messages ORDER BY created_at DESC, id LIMIT ? OFFSET ?`),
-      listFor: db.prepare(`SELECT ${COLUMNS} FROM portal_messages WHERE recipient = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?`),
+      listAll: db.prepare(`SELECT ${PORTAL_MESSAGE_COLUMNS} FROM portal_messages ORDER BY created_at DESC, id LIMIT ? OFFSET ?`),
+      listFor: db.prepare(`SELECT ${PORTAL_MESSAGE_COLUMNS} FROM portal_messages WHERE recipient = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?`),
       remove: db.prepare('DELETE FROM portal_messages WHERE id = ?'),
       purge: db.prepare('DELETE FROM portal_messages WHERE expires_at < ?'),
       account: db.prepare('SELECT * FROM portal_accounts WHERE address = ?'),
@@ -82,8 +39,8 @@ export class SqlitePortalStore implements PortalStore {
   }
 
   async get(id: string): Promise<PortalMessage | null> {
-    const r = this.st.get.get(id) as MessageRow | undefined;
-    return r ? toMessage(r) : null;
+    const r = this.st.get.get(id) as PortalMessageRow | undefined;
+    return r ? toPortalMessage(r) : null;
   }
 
   async content(id: string): Promise<Buffer | null> {
@@ -105,8 +62,8 @@ export class SqlitePortalStore implements PortalStore {
   async list(f: { recipient?: string; limit?: number; offset?: number } = {}): Promise<PortalMessage[]> {
     const limit = f.limit ?? 100;
     const offset = f.offset ?? 0;
-    const rows = (f.recipient !== undefined ? this.st.listFor.all(f.recipient.toLowerCase(), limit, offset) : this.st.listAll.all(limit, offset)) as MessageRow[];
-    return rows.map(toMessage);
+    const rows = (f.recipient !== undefined ? this.st.listFor.all(f.recipient.toLowerCase(), limit, offset) : this.st.listAll.all(limit, offset)) as PortalMessageRow[];
+    return rows.map(toPortalMessage);
   }
 
   remove(id: string): Promise<boolean> {
@@ -118,8 +75,8 @@ export class SqlitePortalStore implements PortalStore {
   }
 
   async account(address: string): Promise<PortalAccount | null> {
-    const r = this.st.account.get(address.toLowerCase()) as AccountRow | undefined;
-    return r ? { address: r.address, salt: r.salt, kdf: r.kdf, verifier: r.verifier, createdAt: r.created_at } : null;
+    const r = this.st.account.get(address.toLowerCase()) as PortalAccountRow | undefined;
+    return r ? toPortalAccount(r) : null;
   }
 
   addAccount(a: PortalAccount): Promise<boolean> {

@@ -1,8 +1,7 @@
 // Queue state of the embedded default: one row per mail, moved between queues by single-row
 // updates that write their tracking event in the same transaction (see write-batcher.ts).
 import type Database from 'better-sqlite3';
-import type { Envelope, MailRecord, QueueName, StageName } from '../../core/mail.ts';
-import { FINAL_STATES } from '../../core/mail.ts';
+import type { MailRecord, QueueName, StageName } from '../../core/mail.ts';
 import {
   QueueConflict,
   type ClaimedMail,
@@ -13,49 +12,8 @@ import {
   type TrackingEvent,
   type TrackingEventInput,
 } from '../store.ts';
+import { domainsOf, FINAL_LIST, FINAL_SET, toRecord, toTrackingEvent, type MailRow, type TrackingEventRow } from '../rows/mail-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
-
-interface MailRow {
-  id: string;
-  queue: string;
-  envelope: string;
-  body_key: string;
-  size: number;
-  received_at: number;
-  queued_at: number;
-  not_before: number;
-  attempts: number;
-  lease_owner: string | null;
-  lease_until: number;
-  held_from: string | null;
-  last_reason: string | null;
-  delay_notified: number;
-}
-
-function toRecord(r: MailRow): MailRecord & { bodyKey: string } {
-  return {
-    id: r.id,
-    queue: r.queue as QueueName,
-    envelope: JSON.parse(r.envelope) as Envelope,
-    bodyKey: r.body_key,
-    size: r.size,
-    receivedAt: r.received_at,
-    queuedAt: r.queued_at,
-    notBefore: r.not_before,
-    attempts: r.attempts,
-    heldFrom: (r.held_from as QueueName) ?? null,
-    lastReason: r.last_reason,
-    delayNotified: r.delay_notified === 1,
-  };
-}
-
-function domainsOf(env: Envelope): string {
-  const set = new Set(env.recipients.map((r) => r.address.slice(r.address.lastIndexOf('@') + 1).toLowerCase()));
-  return ` ${[...set].join(' ')} `;
-}
-
-const FINAL_SET = new Set<string>(FINAL_STATES);
-const FINAL_LIST = FINAL_STATES.map((s) => `'${s}'`).join(',');
 
 export class SqliteQueueStore implements QueueStore {
   private readonly st;
@@ -254,15 +212,7 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async events(id: string): Promise<TrackingEvent[]> {
-    const rows = this.st.events.all(id) as { mail_id: string; at: number; queue: string; event: string; actor: string; detail: string | null }[];
-    return rows.map((r) => ({
-      mailId: r.mail_id,
-      at: r.at,
-      queue: r.queue as QueueName,
-      event: r.event,
-      actor: r.actor,
-      detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : undefined,
-    }));
+    return (this.st.events.all(id) as TrackingEventRow[]).map(toTrackingEvent);
   }
 
   async nextDue(stage: StageName): Promise<number | null> {

@@ -2,28 +2,9 @@
 // removeUser are durable before they resolve; touch rides the next group commit without an
 // fsync of its own (losing one after a crash only makes a session end sooner).
 import type Database from 'better-sqlite3';
-import type { SessionStore, StoredSession, UserRole } from '../store.ts';
+import type { SessionStore, StoredSession } from '../store.ts';
+import { toSession, type SessionRow } from '../rows/session-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
-
-interface Row {
-  id_hash: string;
-  user_name: string;
-  role: string;
-  csrf_token: string;
-  created_at: number;
-  last_seen: number;
-  expires_at: number;
-}
-
-const toSession = (r: Row): StoredSession => ({
-  idHash: r.id_hash,
-  user: r.user_name,
-  role: r.role as UserRole,
-  csrfToken: r.csrf_token,
-  createdAt: r.created_at,
-  lastSeen: r.last_seen,
-  expiresAt: r.expires_at,
-});
 
 export class SqliteSessionStore implements SessionStore {
   private readonly st;
@@ -46,7 +27,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async get(idHash: string): Promise<StoredSession | null> {
-    const r = this.st.get.get(idHash) as Row | undefined;
+    const r = this.st.get.get(idHash) as SessionRow | undefined;
     return r ? toSession(r) : null;
   }
 

@@ -3,31 +3,12 @@
 // a corpus import of thousands of mails costs a handful of commits.
 import type Database from 'better-sqlite3';
 import type { BayesCounts, BayesLesson, FilterListEntry, FilterListName, SpamStore } from '../store.ts';
+import { toFilterListEntry, type FilterListRow } from '../rows/filter-list-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 const CHUNK = 500;
 /** Learned-mail digests kept (oldest forgotten first): enough to catch re-learning of recent decisions. */
 const MAX_DIGESTS = 1_000_000;
-
-interface ListRow {
-  id: number;
-  list: FilterListName;
-  value: string;
-  owner: string;
-  comment: string | null;
-  created_at: number;
-  created_by: string;
-}
-
-const toEntry = (r: ListRow): FilterListEntry => ({
-  id: r.id,
-  list: r.list,
-  value: r.value,
-  owner: r.owner,
-  comment: r.comment,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-});
 
 export class SqliteSpamStore implements SpamStore {
   private readonly st;
@@ -195,17 +176,17 @@ export class SqliteSpamStore implements SpamStore {
   }
 
   async listEntries(owner?: string): Promise<FilterListEntry[]> {
-    const rows = (owner === undefined ? this.st.lists.all() : this.st.listsOf.all(owner)) as ListRow[];
-    return rows.map(toEntry);
+    const rows = (owner === undefined ? this.st.lists.all() : this.st.listsOf.all(owner)) as FilterListRow[];
+    return rows.map(toFilterListEntry);
   }
 
   addListEntry(e: { list: FilterListName; value: string; owner?: string; comment?: string | null; createdBy: string }): Promise<FilterListEntry> {
     const owner = e.owner ?? '';
     return this.writes.run(() => {
-      const found = this.st.findEntry.get(owner, e.list, e.value) as ListRow | undefined;
-      if (found) return toEntry(found);
+      const found = this.st.findEntry.get(owner, e.list, e.value) as FilterListRow | undefined;
+      if (found) return toFilterListEntry(found);
       const id = Number(this.st.insertEntry.run(e.list, e.value, owner, e.comment ?? null, Date.now(), e.createdBy).lastInsertRowid);
-      return toEntry(this.st.getEntry.get(id) as ListRow);
+      return toFilterListEntry(this.st.getEntry.get(id) as FilterListRow);
     }, true);
   }
 

@@ -1,26 +1,9 @@
 // Local console users in SQLite (table `users`, migration 009). Promises: writes are durable
 // before they resolve; a name is unique, so a second add of the same name changes nothing.
 import type Database from 'better-sqlite3';
-import type { StoredUser, UserRole, UserStore } from '../store.ts';
+import type { StoredUser, UserStore } from '../store.ts';
+import { toUser, type UserRow } from '../rows/user-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
-
-interface Row {
-  name: string;
-  role: string;
-  email: string | null;
-  password_hash: string;
-  created_at: number;
-  updated_at: number;
-}
-
-const toUser = (r: Row): StoredUser => ({
-  name: r.name,
-  role: r.role as UserRole,
-  email: r.email,
-  passwordHash: r.password_hash,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 export class SqliteUserStore implements UserStore {
   private readonly st;
@@ -39,11 +22,11 @@ export class SqliteUserStore implements UserStore {
   }
 
   async list(): Promise<StoredUser[]> {
-    return (this.st.list.all() as Row[]).map(toUser);
+    return (this.st.list.all() as UserRow[]).map(toUser);
   }
 
   async get(name: string): Promise<StoredUser | null> {
-    const r = this.st.get.get(name) as Row | undefined;
+    const r = this.st.get.get(name) as UserRow | undefined;
     return r ? toUser(r) : null;
   }
 

@@ -2,7 +2,7 @@
 // (mode 0600 in a 0700 directory, made at the first start), bound to the key's id as associated
 // data, so a sealed key copied onto another key's row does not open. The database alone reveals
 // no private key.
-import { loadOrCreateKeyFile } from '../../../core/key-file.ts';
+import { loadOrCreateKeyFile, type SharedKeyCheck } from '../../../core/key-file.ts';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SealerError } from '../sealer-error.ts';
@@ -17,8 +17,8 @@ export class KeyVault {
   private constructor(private readonly key: Buffer) {}
 
   /** Loads the key file, or makes it (write temp → fsync → rename) when there is none. */
-  static async open(dataDir: string): Promise<{ vault: KeyVault; created: boolean }> {
-    const { key, created } = await loadOrCreateKeyFile(sealerKeyPath(dataDir), (m) => new SealerError('KEY_VAULT', m));
+  static async open(dataDir: string, shared?: SharedKeyCheck): Promise<{ vault: KeyVault; created: boolean }> {
+    const { key, created } = await loadOrCreateKeyFile(sealerKeyPath(dataDir), (m) => new SealerError('KEY_VAULT', m), shared);
     return { vault: new KeyVault(key), created };
   }
 

@@ -1,6 +1,5 @@
-// Rows of the PostgreSQL archive tables and their contract records. BIGINT columns arrive as
-// numbers (database.ts) but are passed through Number() anyway, so a driver set up otherwise
-// cannot leak strings into the contract.
+// The archive row shapes both backends share (sqlite/archive-store.ts, postgres/archive-store.ts)
+// and their contract records; integers pass through Number() (a no-op on SQLite's numbers).
 import type { ArchiveDeletion, ArchivedMessage, ArchiveEntry, ArchiveHold } from '../store.ts';
 
 export interface MessageRow {
