@@ -6,11 +6,11 @@
 // the API). Screenshots of each page go to <tmp>/gatehouse-console-screens (not committed).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, screenshotDir } from '../helpers/chromium.ts';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
@@ -18,8 +18,7 @@ import { swaks } from '../helpers/swaks.ts';
 import { tempDir, removeTempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const SCREENS = join(tmpdir(), 'gatehouse-console-screens');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENS = screenshotDir();
 
 let sink: SmtpSink;
 let dns: DnsServer;
@@ -29,7 +28,6 @@ let password: string;
 let ctx: BrowserContext;
 
 before(async () => {
-  mkdirSync(SCREENS, { recursive: true });
   sink = await startSmtpSink();
   dns = await startDnsServer({});
   gw = await startGateway({
@@ -49,8 +47,7 @@ before(async () => {
     const r = await gw.cli(['users', 'add', name, '--role', 'user', '--email', `${name}@example.test`, '--password-stdin'], { input: `pw-of-${name}-123\n` });
     assert.equal(r.code, 0, r.stderr);
   }
-  profile = await tempDir('gatehouse-chromium-');
-  ctx = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  ({ context: ctx, profile } = await launchChromium());
 });
 
 after(async () => {

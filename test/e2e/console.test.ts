@@ -2,22 +2,21 @@
 // admin logs in with the labelled fields, stops spamfinder from its card and sees it stopped,
 // sends a mail with swaks and watches the spamfinder queue grow on the queues page, starts the
 // service again and watches the queue drain and the mail reach the sink; the services page has
-// no horizontal overflow on a phone-sized screen. Screenshots go to <tmp>/gatehouse-console-screens.
+// no horizontal overflow on a phone-sized screen. Screenshots go to screenshotDir().
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, screenshotDir } from '../helpers/chromium.ts';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 import { swaks } from '../helpers/swaks.ts';
-import { tempDir, removeTempDir } from '../helpers/tmp.ts';
+import { removeTempDir } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const SCREENS = join(tmpdir(), 'gatehouse-console-screens');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENS = screenshotDir();
 
 let sink: SmtpSink;
 let dns: DnsServer;
@@ -26,7 +25,6 @@ let profile: string;
 let password: string;
 
 before(async () => {
-  mkdirSync(SCREENS, { recursive: true });
   sink = await startSmtpSink();
   dns = await startDnsServer({});
   gw = await startGateway({
@@ -39,10 +37,7 @@ before(async () => {
     },
   });
   password = readFileSync(join(gw.dataDir, 'initial-admin-password'), 'utf8').trim();
-  profile = await tempDir('gatehouse-chromium-');
-  // A persistent context gives the browser its own fresh user-data dir.
-  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
-  ctx = context;
+  ({ context: ctx, profile } = await launchChromium());
 });
 
 let ctx: BrowserContext;
