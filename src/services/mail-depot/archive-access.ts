@@ -8,7 +8,8 @@ import { ControlError } from '../system-manager/control.ts';
 import type { ComplianceRecorder } from '../compliance-log/recorder.ts';
 import { IndexExtractor, type ExtractLimits } from './index-extractor.ts';
 import { parseQuery, ArchiveQueryError } from './query.ts';
-import { asIntegrityError, unseal } from './sealed-blob.ts';
+import { asIntegrityError } from './sealed-blob.ts';
+import { openArchivedMail } from './archived-mail.ts';
 import { verifyArchive, type ArchiveVerifyReport, type RecordedDeletions } from './archive-verify.ts';
 import type { ArchiveRetention, ExpiryReport, NewHold } from './retention.ts';
 import { redeliver, type RedeliverDeps, type Redelivery } from './redeliver.ts';
@@ -128,7 +129,7 @@ export function createArchiveAccess(d: ArchiveAccessDeps): ArchiveControl {
   };
   const integrity = (m: ArchivedMessage, err: unknown) =>
     new ControlError('ARCHIVE_INTEGRITY_FAILED', `archived message ${m.id} fails its integrity check: ${asIntegrityError(err).message}`);
-  const open = async (m: ArchivedMessage) => unseal(await d.store.openBlob(m.id), d.keys(), m);
+  const open = async (m: ArchivedMessage) => openArchivedMail(d.store, m, d.keys());
   const parse = (query: string) => {
     try {
       return parseQuery(query);

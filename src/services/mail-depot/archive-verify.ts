@@ -6,7 +6,8 @@
 import type { ArchiveStore } from '../../store/store.ts';
 import { ChainVerifier, type ChainReport } from '../compliance-log/hash-chain.ts';
 import { archiveDeletionHash, archiveEntryHash } from './archive-chain.ts';
-import { asIntegrityError, unseal } from './sealed-blob.ts';
+import { asIntegrityError } from './sealed-blob.ts';
+import { openArchivedMail } from './archived-mail.ts';
 
 export type ArchiveProblemKind =
   | 'corrupt'
@@ -107,7 +108,7 @@ export async function verifyArchive(store: ArchiveStore, keys: (id: string) => B
       after = pos;
       messages++;
       try {
-        for await (const _ of unseal(await store.openBlob(m.id), keys, m)) void _;
+        for await (const _ of await openArchivedMail(store, m, keys)) void _;
       } catch (err) {
         add({ kind: 'corrupt', archiveId: m.id, detail: `message ${m.id} fails its integrity check: ${asIntegrityError(err).message}` });
       }

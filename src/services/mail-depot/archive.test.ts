@@ -192,6 +192,45 @@ test('a large mail streams to a file blob and reads back whole', async () => {
   });
 });
 
+test('copies that differ only in their headers share one stored body; each reads back whole; a changed byte of it is named for each', async () => {
+  await withArchive(async ({ dir, deps, store, keys, access }) => {
+    const text = Array.from({ length: 40 }, (_, i) => `Line ${i} of the newsletter everyone on the list gets.`).join('\r\n');
+    const raws = ['ann', 'ben', 'cat'].map((to) => mail({ from: 'news@example.org', to: `${to}@example.test`, subject: 'Newsletter', body: text }));
+    const got: Awaited<ReturnType<typeof archiveMail>>[] = [];
+    for (const raw of raws) got.push(await archiveMail(arrival(raw, 'news@example.org', [raw.match(/^To: (.*)$/m)![1]]), deps));
+    assert.deepEqual(got.map((g) => g.deduplicated), [false, false, false], 'three distinct mails');
+    const bodies = await Promise.all(got.map((g) => store.archive.openBody(g.archiveId)));
+    assert.ok(bodies.every((b) => b && b.hash === bodies[0]!.hash), 'one body part, shared');
+    assert.ok(got[1].storedSize < got[0].storedSize, 'the second copy stores only its header block');
+    for (const [i, g] of got.entries()) {
+      const back = await access.raw(g.archiveId, 'test');
+      assert.equal(Buffer.isBuffer(back.body) ? back.body.toString() : '', raws[i]);
+    }
+    assert.equal((await access.search('"everyone on the list"', 1, 'test')).total, 3);
+    // Two copies of a body nobody has stored yet, at once: one stores it, the other is archived again against it.
+    const fresh = `${text}\r\nAnd one more line for the second issue.`;
+    const pair = ['dan', 'eve'].map((to) => mail({ from: 'news@example.org', to: `${to}@example.test`, subject: 'Issue 2', body: fresh }));
+    const both = await Promise.all(pair.map((raw, i) => archiveMail(arrival(raw, 'news@example.org', [`${['dan', 'eve'][i]}@example.test`]), deps)));
+    const [b1, b2] = await Promise.all(both.map((g) => store.archive.openBody(g.archiveId)));
+    assert.equal(b1!.hash, b2!.hash);
+    for (const [i, g] of both.entries()) {
+      const back = await access.raw(g.archiveId, 'test');
+      assert.equal(Buffer.isBuffer(back.body) ? back.body.toString() : '', pair[i]);
+    }
+    const clean = await verifyArchive(store.archive, keys);
+    assert.equal(clean.ok, true, JSON.stringify(clean));
+
+    archiveTamper(dir).flipBodyByte(got[0].archiveId, 40);
+    const r = await verifyArchive(store.archive, keys);
+    assert.deepEqual(r.problems.map((p) => [p.kind, p.archiveId]), got.map((g) => ['corrupt', g.archiveId]));
+    assert.match(r.problems[0].detail, /authentication tag/);
+    // The shared body's index row deleted: every message with that body is named as not indexed.
+    assert.equal(archiveTamper(dir).removeBodyIndexRow(both[0].archiveId), 1);
+    const r2 = await verifyArchive(store.archive, keys);
+    assert.deepEqual(r2.problems.filter((p) => p.kind === 'not-indexed').map((p) => p.archiveId).sort(), both.map((g) => g.archiveId).sort());
+  });
+});
+
 test('verify: an untouched archive is ok; one changed byte, a deleted index row and a deleted entry are each named', async () => {
   await withArchive(async ({ dir, deps, store, keys, access }) => {
     const ids: string[] = [];

@@ -16,7 +16,7 @@ import { ComplianceLog } from '../compliance-log/index.ts';
 import { ControlError } from '../system-manager/control.ts';
 import { loadOrCreateArchiveKey } from './archive-key.ts';
 import { archiveMail, type ArchiveDeps } from './archive-writer.ts';
-import { unseal } from './sealed-blob.ts';
+import { openArchivedMail } from './archived-mail.ts';
 import { redeliver } from './redeliver.ts';
 
 test('redelivery queues the archived mail for delivery, to the original recipients or the ones named', async () => {
@@ -47,7 +47,7 @@ test('redelivery queues the archived mail for delivery, to the original recipien
       submit: (m: Parameters<typeof store.queue.insert>[0]) => store.queue.insert(m),
       compliance,
       journalAddress: 'journal@gate.test',
-      verifiedStream: async (m: ArchivedMessage) => Readable.from(unseal(await store.archive.openBlob(m.id), keys, m)),
+      verifiedStream: async (m: ArchivedMessage) => Readable.from(await openArchivedMail(store.archive, m, keys)),
     };
     const m = (await store.archive.get(a.archiveId))!;
     const r = await redeliver(d, m, undefined, 'alice');

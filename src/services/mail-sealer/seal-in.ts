@@ -162,8 +162,13 @@ export function createSealInStage(deps: SealInDeps): Stage {
       const ct = contentTypeOf(msg);
       if (ct.type.startsWith('multipart/') && ct.params.boundary) {
         for (const part of multipartParts(msg.body, ct.params.boundary)) {
+          // The part's header decides; a 1 MiB attachment is not parsed (line ends and all) for it.
+          // (The parts of a parsed entity have CRLF line ends already; a part that starts with an
+          // empty line has no header fields at all.)
+          const end = part.indexOf('\r\n\r\n');
+          const headers = part[0] === 0x0d && part[1] === 0x0a ? [] : parseHeaders(part.subarray(0, end < 0 ? part.length : end + 2).toString('latin1'));
+          if (contentTypeOf({ headers, body: Buffer.alloc(0) }).type !== 'application/pgp-keys') continue;
           const e = parseEntity(part);
-          if (contentTypeOf(e).type !== 'application/pgp-keys') continue;
           const cte = (headerValue(e.headers, 'content-transfer-encoding') ?? '').toLowerCase();
           n += await kr().harvestPgp(cte === 'base64' ? Buffer.from(e.body.toString('latin1'), 'base64') : e.body, from);
         }
@@ -318,7 +323,9 @@ export function createSealInStage(deps: SealInDeps): Stage {
     let out: Buffer;
     const stripped: Entity = { headers: without(original.headers, OWN_HEADERS), body: original.body };
     // What was sealed wins over the outer copy (a hidden "..." Subject, or a changed one).
-    if (inner) out = unwrap(restoreProtectedHeaders(stripped, protectedHeadersOf(parseEntity(inner))), inner, extra);
+    // Whenever `inner` is set, `current` is parseEntity(inner): not parsed a second time.
+    const opened = inner ? current : null;
+    if (opened) out = unwrap(restoreProtectedHeaders(stripped, protectedHeadersOf(opened)), opened, extra);
     else out = serialize({ headers: [...extra, ...stripped.headers], body: original.body });
     if (verdict && policy?.markSignature === 'subject') {
       const e = parseEntity(out);

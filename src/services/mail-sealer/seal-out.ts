@@ -58,7 +58,15 @@ const DESC: Record<Method, string> = { smime: 'S/MIME', pgp: 'OpenPGP' };
 
 /** Calendar invitations: a text/calendar part anywhere (Outlook and others cannot process a sealed one). */
 function hasCalendar(raw: Buffer): boolean {
-  return /^content-type:[ \t]*text\/calendar/im.test(raw.toString('latin1'));
+  // Line by line in the bytes (a line starts the message or follows CR or LF, as ^ with the m
+  // flag): only lines that start with "c" are read as text, not the whole 1 MiB message.
+  const re = /^content-type:[ \t]*text\/calendar/i;
+  const startsField = (at: number) => (raw[at] === 0x63 || raw[at] === 0x43) && re.test(raw.toString('latin1', at, Math.min(raw.length, at + 256)));
+  if (startsField(0)) return true;
+  for (const eol of [0x0a, 0x0d]) {
+    for (let i = raw.indexOf(eol); i >= 0; i = raw.indexOf(eol, i + 1)) if (startsField(i + 1)) return true;
+  }
+  return false;
 }
 
 /** Signing identities of the sender, looked up once per mail. */

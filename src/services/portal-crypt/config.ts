@@ -1,6 +1,6 @@
 // The `portal` section of the configuration (portal-crypt): where the encryption portal listens
 // and how users reach it, how long its links and the mails behind them live, and how hard a
-// password must be and how often a wrong one may be tried.
+// password must be and how often a wrong one may be tried, and what a reply may carry.
 import { z } from 'zod';
 import { duration, hostPort } from '../../config/fields.ts';
 
@@ -23,6 +23,17 @@ export const portalConfigSchema = z.strictObject({
    * mail is stored) holds it; the recipient opens the mail with it instead of setting their own.
    */
   senderPasswordHeader: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).default('X-Portal-Password'),
+  /** Files a recipient may attach to a reply written in the portal (sizes in bytes). */
+  replyUploads: z
+    .strictObject({
+      /** Largest single file. */
+      maxFileSize: z.number().int().min(1024).max(1024 * 1024 * 1024).default(10 * 1024 * 1024),
+      /** Largest sum of all files of one reply. */
+      maxTotalSize: z.number().int().min(1024).max(1024 * 1024 * 1024).default(25 * 1024 * 1024),
+      /** Most files in one reply (0: replies carry text only). */
+      maxFiles: z.number().int().min(0).max(100).default(10),
+    })
+    .prefault({}),
 });
 
 export type PortalConfig = z.output<typeof portalConfigSchema>;

@@ -23,7 +23,8 @@ import { createLinkSigner, type LinkSigner } from '../spamfinder/reports/link-si
 import { notificationMail } from './notification.ts';
 import { PORTAL_OPEN_PATH, PortalServer } from './portal-server.ts';
 import { PortalVault } from './portal-vault.ts';
-import { replyMail } from './reply.ts';
+import { replyMail, type ReplyFile } from './reply.ts';
+import { prepareSpool, UploadRefused } from './reply-upload.ts';
 
 export interface PortalCryptDeps {
   config: Config;
@@ -40,6 +41,11 @@ export interface PortalCryptDeps {
 
 export function portalKeyPath(dataDir: string): string {
   return join(dataDir, 'keys', 'portal.key');
+}
+
+/** Where files attached to portal replies wait (owner only) until the reply is in the body store. */
+export function replySpoolDir(dataDir: string): string {
+  return join(dataDir, 'tmp', 'portal-replies');
 }
 
 interface Running {
@@ -113,6 +119,7 @@ export class PortalCrypt implements Service {
     const sub = (info: string) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), info, 32));
     const signer = createLinkSigner(sub('gatehouse portal links v1'));
     const vault = new PortalVault(store, sub('gatehouse portal wrap v1'), cfg.minPasswordLength, this.now);
+    await prepareSpool(replySpoolDir(this.d.config.dataDir));
     const server = new PortalServer({
       listen: cfg.listen,
       secureCookie: (cfg.url ?? '').startsWith('https:'),
@@ -122,7 +129,9 @@ export class PortalCrypt implements Service {
       maxAttempts: cfg.maxAttempts,
       lockoutMs: cfg.lockout,
       sessionTtlMs: cfg.sessionTtl,
-      reply: (m, text, inReplyTo) => this.reply(store, m, text, inReplyTo),
+      uploads: cfg.replyUploads,
+      spoolDir: replySpoolDir(this.d.config.dataDir),
+      reply: (m, r, inReplyTo) => this.reply(store, m, r, inReplyTo),
       log: this.d.log,
       now: this.now,
     });
@@ -162,21 +171,29 @@ export class PortalCrypt implements Service {
     const id = await run.vault.deposit({ mailId: r.mailId, recipient: r.recipient, sender: r.sender || addressIn(from) || '', from, subject: headerValue(msg.headers, 'subject') ?? '', raw: r.raw, senderPassword: r.senderPassword, expiresAt });
     const baseUrl = await this.listen(run);
     const link = `${baseUrl}${PORTAL_OPEN_PATH}?t=${run.signer.sign({ mailId: id, recipient: r.recipient.toLowerCase(), exp: expiresAt })}`;
-    const notification = notificationMail({ hostname: this.d.config.hostname, portalId: id, mailId: r.mailId, from, sender: r.sender, recipient: r.recipient, link, expiresAt, senderPassword: r.senderPassword !== null, now: this.now() });
+    const notification = notificationMail({ hostname: this.d.config.hostname, portalId: id, mailId: r.mailId, from, sender: r.sender, recipient: r.recipient, link, expiresAt, senderPassword: r.senderPassword !== null, hasPassword: await run.vault.hasPassword(r.recipient), now: this.now() });
     this.d.log.info('portal: mail stored for a recipient without a key', { mailId: r.mailId, portalId: id, recipient: r.recipient });
     return { id, notification };
   }
 
   /** A reply from the portal: a new mail into the flow, from the portal recipient to the original sender. */
-  private async reply(store: PortalStore, m: PortalMessage, text: string, inReplyTo: string | null): Promise<void> {
+  private async reply(store: PortalStore, m: PortalMessage, r: { text: string; files: ReplyFile[] }, inReplyTo: string | null): Promise<void> {
     if (!m.sender) throw new Error('the original mail has no sender to reply to');
-    const { envelope, body } = replyMail({ hostname: this.d.config.hostname, portalId: m.id, recipient: m.recipient, sender: m.sender, subject: m.subject, inReplyTo, text, now: this.now() });
+    const { envelope, message } = replyMail({ hostname: this.d.config.hostname, portalId: m.id, recipient: m.recipient, sender: m.sender, subject: m.subject, inReplyTo, text: r.text, files: r.files, now: this.now() });
     const id = newMailId();
     const w = await this.d.bodies.create(id);
+    let size = 0;
+    const max = this.d.config.smtp.maxMessageSize;
     try {
-      await w.write(body);
+      for await (const chunk of message as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        // Files grow by a third when encoded for mail: the reply must still fit through this gateway.
+        if (size > max) throw new UploadRefused(413, 'The reply is too large', `With its files encoded for mail the reply has more than ${+(max / 1048576).toFixed(1)} MiB, the most a mail through this gateway may have. Nothing was sent; go back and attach less.`);
+        await w.write(chunk);
+      }
       await w.commit();
     } catch (err) {
+      message.destroy();
       await w.abort().catch(() => undefined);
       throw err;
     }
@@ -186,12 +203,12 @@ export class PortalCrypt implements Service {
         queue: 'seal-in',
         envelope,
         bodyKey: id,
-        size: body.length,
+        size,
         receivedAt: this.now(),
-        event: { event: 'received', actor: 'portal-crypt', detail: { from: envelope.sender, to: [m.sender], size: body.length, direction: envelope.direction, portalReplyTo: m.id } },
+        event: { event: 'received', actor: 'portal-crypt', detail: { from: envelope.sender, to: [m.sender], size, direction: envelope.direction, portalReplyTo: m.id, attachments: r.files.length } },
       },
     ]);
     await store.addReply(m.id);
-    this.d.log.info('portal: reply sent into the mail flow', { portalId: m.id, mailId: id, to: m.sender });
+    this.d.log.info('portal: reply sent into the mail flow', { portalId: m.id, mailId: id, to: m.sender, attachments: r.files.length });
   }
 }

@@ -18,6 +18,8 @@ export interface NotificationInput {
   link: string;
   expiresAt: number;
   senderPassword: boolean;
+  /** The recipient has a portal password already (then the link asks for it, not for a new one). */
+  hasPassword?: boolean;
   now: number;
 }
 
@@ -32,7 +34,9 @@ export function notificationMail(n: NotificationInput): GeneratedMail {
     '',
     n.senderPassword
       ? 'You need the password the sender gives you through another channel (for example by phone).'
-      : 'On your first visit you choose a password; it protects this and later messages to you.',
+      : n.hasPassword
+        ? 'Open it with your portal password; signed in, you also see your other messages there.'
+        : 'On your first visit you choose a password; it protects this and later messages to you.',
     'You can read the message, download its attachments and reply in the portal.',
     '',
     `The link works until ${new Date(n.expiresAt).toUTCString()}; after that the message is deleted.`,

@@ -1,11 +1,18 @@
-// Signed-in portal visits: after the right password, the visitor holds an opaque cookie for one
-// message; the server keeps the message's content key in memory for that session only (never on
-// disk), with a CSRF token for the reply form. Sessions end after `ttlMs` idle or on restart.
+// Signed-in portal visits: after the right password, the visitor holds an opaque cookie; the server
+// keeps in memory only (never on disk) the content keys of the messages opened in that session and,
+// when the recipient's own portal password opened it, the password secret that opens their other
+// messages, with a CSRF token for the reply form. Sessions end after `ttlMs` idle or on restart.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface PortalSession {
+  /** The message the link opened. */
   messageId: string;
-  key: Buffer;
+  /** Lower-cased address of the recipient who signed in. */
+  recipient: string;
+  /** Content keys of the messages opened in this session, by portal id. */
+  keys: Map<string, Buffer>;
+  /** The recipient's password secret (their portal password); null when a sender's password opened the message. */
+  secret: Buffer | null;
   csrf: string;
   expires: number;
 }
@@ -20,10 +27,11 @@ export class PortalSessions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  create(messageId: string, key: Buffer): string {
+  create(o: { messageId: string; recipient: string; key: Buffer; secret: Buffer | null }): string {
     this.sweep();
     const token = randomBytes(32).toString('base64url');
-    this.map.set(token, { messageId, key, csrf: randomBytes(18).toString('base64url'), expires: this.now() + this.ttlMs });
+    const keys = new Map([[o.messageId, o.key]]);
+    this.map.set(token, { messageId: o.messageId, recipient: o.recipient.toLowerCase(), keys, secret: o.secret, csrf: randomBytes(18).toString('base64url'), expires: this.now() + this.ttlMs });
     return token;
   }
 

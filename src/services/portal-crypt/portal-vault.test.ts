@@ -81,3 +81,27 @@ test('a sender password opens its own mail only, with no account', async () => {
   assert.deepEqual(await vault.read(id, r.key), RAW);
   assert.equal(await store.portal.account('carol@partner.test'), null);
 });
+
+test("the secret from a portal-password visit opens the recipient's other mails, and nothing else", async () => {
+  const first = await vault.deposit(input('mail-4', { recipient: 'dave@partner.test' }));
+  const second = await vault.deposit(input('mail-5', { recipient: 'dave@partner.test' }));
+  const senders = await vault.deposit(input('mail-6', { recipient: 'dave@partner.test', senderPassword: 'told by phone 77' }));
+  const erins = await vault.deposit(input('mail-7', { recipient: 'erin@partner.test' }));
+  const r = await vault.unlock(first, 'daves password!', 'daves password!');
+  assert.ok(r.ok && r.secret);
+  assert.deepEqual((await vault.list('Dave@partner.test')).map((m) => m.id).sort(), [first, second, senders].sort());
+
+  const other = await vault.openWithSecret(second, 'dave@partner.test', r.secret);
+  assert.ok(other.ok);
+  assert.deepEqual(await vault.read(second, other.key), RAW);
+  assert.equal((await vault.get(second))!.wrap, 'recipient', 're-wrapped under the password on its first opening');
+  assert.ok((await vault.openWithSecret(second, 'dave@partner.test', r.secret)).ok, 'and opens again');
+  assert.deepEqual(await vault.openWithSecret(senders, 'dave@partner.test', r.secret), { ok: false, reason: 'sender-password' });
+  assert.deepEqual(await vault.openWithSecret(erins, 'dave@partner.test', r.secret), { ok: false, reason: 'gone' }, "another recipient's mail is not there for dave");
+  const s = await vault.unlock(senders, 'told by phone 77');
+  assert.ok(s.ok);
+  assert.equal(s.secret, null, "a sender's password opens its own mail only");
+
+  await store.portal.removeAccount('dave@partner.test');
+  assert.deepEqual(await vault.openWithSecret(second, 'dave@partner.test', r.secret), { ok: false, reason: 'wrong-password' }, 'a reset account ends what the old secret opens');
+});

@@ -20,7 +20,13 @@ export interface DepositInput {
 /** What the password page must ask for. */
 export type PasswordStep = 'set' | 'enter' | 'enter-sender';
 
-export type UnlockResult = { ok: true; key: Buffer; message: PortalMessage } | { ok: false; reason: 'wrong-password' | 'gone' | 'too-short' | 'mismatch' };
+/**
+ * `secret` is the recipient's password secret when the portal password (not a sender's) opened the
+ * mail: held in a session's memory, it opens the recipient's other mails (openWithSecret).
+ */
+export type UnlockResult =
+  | { ok: true; key: Buffer; message: PortalMessage; secret: Buffer | null }
+  | { ok: false; reason: 'wrong-password' | 'gone' | 'too-short' | 'mismatch' | 'sender-password' };
 
 export class PortalVault {
   constructor(
@@ -56,6 +62,11 @@ export class PortalVault {
     return this.store.get(id);
   }
 
+  /** Whether the recipient has set a portal password already. */
+  async hasPassword(recipient: string): Promise<boolean> {
+    return (await this.store.account(recipient.toLowerCase())) !== null;
+  }
+
   async step(m: PortalMessage): Promise<PasswordStep> {
     if (m.wrap === 'sender') return 'enter-sender';
     if (m.wrap === 'recipient') return 'enter';
@@ -66,7 +77,7 @@ export class PortalVault {
   async unlock(id: string, password: string, confirm?: string): Promise<UnlockResult> {
     const m = await this.store.get(id);
     if (!m) return { ok: false, reason: 'gone' };
-    if (m.wrap === 'sender') return this.openWith(m, await passwordSecret(password, m.salt!));
+    if (m.wrap === 'sender') return this.openWith(m, await passwordSecret(password, m.salt!), null);
     let account = await this.store.account(m.recipient);
     if (!account) {
       if (password.length < this.minPassword) return { ok: false, reason: 'too-short' };
@@ -76,24 +87,48 @@ export class PortalVault {
       await this.store.addAccount({ address: m.recipient, salt, kdf: PORTAL_KDF, verifier: verifierOf(secret), createdAt: this.now() });
       account = (await this.store.account(m.recipient))!; // another first visit may have won the race
     }
-    const secret = await passwordSecret(password, account.salt);
-    if (!verifierMatches(secret, account.verifier)) return { ok: false, reason: 'wrong-password' };
-    if (m.wrap === 'recipient') return this.openWith(m, secret);
+    return this.openWithAccount(m, await passwordSecret(password, account.salt), account.verifier);
+  }
+
+  /**
+   * Opens another mail of the same recipient with the secret a portal-password visit gave back
+   * (re-wrapping it on its first opening). A mail wrapped under a sender's password needs that
+   * password (`sender-password`); a reset account no longer matches (`wrong-password`).
+   */
+  async openWithSecret(id: string, recipient: string, secret: Buffer): Promise<UnlockResult> {
+    const m = await this.store.get(id);
+    if (!m || m.recipient !== recipient.toLowerCase()) return { ok: false, reason: 'gone' };
+    if (m.wrap === 'sender') return { ok: false, reason: 'sender-password' };
+    const account = await this.store.account(m.recipient);
+    if (!account) return { ok: false, reason: 'wrong-password' };
+    return this.openWithAccount(m, secret, account.verifier);
+  }
+
+  /** The recipient's mails still in the portal, newest first (no content). */
+  async list(recipient: string, limit = 200): Promise<PortalMessage[]> {
+    const now = this.now();
+    return (await this.store.list({ recipient: recipient.toLowerCase(), limit })).filter((m) => m.expiresAt >= now);
+  }
+
+  private async openWithAccount(m: PortalMessage, secret: Buffer, verifier: Buffer): Promise<UnlockResult> {
+    const id = m.id;
+    if (!verifierMatches(secret, verifier)) return { ok: false, reason: 'wrong-password' };
+    if (m.wrap === 'recipient') return this.openWith(m, secret, secret);
     const key = open(this.applianceKey, id, m.wrappedKey);
     if (!key) return { ok: false, reason: 'gone' }; // a different portal.key: nothing can open it
     const wrappedKey = seal(messageKek(secret, id), id, key);
     if (!(await this.store.rewrap(id, 'appliance', { wrap: 'recipient', wrappedKey, salt: null }, this.now()))) {
       const again = await this.store.get(id);
-      return again ? this.openWith(again, secret) : { ok: false, reason: 'gone' };
+      return again ? this.openWith(again, secret, secret) : { ok: false, reason: 'gone' };
     }
-    return { ok: true, key, message: (await this.store.get(id)) ?? m };
+    return { ok: true, key, message: (await this.store.get(id)) ?? m, secret };
   }
 
-  private async openWith(m: PortalMessage, secret: Buffer): Promise<UnlockResult> {
+  private async openWith(m: PortalMessage, secret: Buffer, accountSecret: Buffer | null): Promise<UnlockResult> {
     const key = open(messageKek(secret, m.id), m.id, m.wrappedKey);
     if (!key) return { ok: false, reason: 'wrong-password' };
     if (m.openedAt === null) await this.store.markOpened(m.id, this.now());
-    return { ok: true, key, message: m };
+    return { ok: true, key, message: m, secret: accountSecret };
   }
 
   /** The mail as it was deposited; null when it is gone or the key does not open it. */

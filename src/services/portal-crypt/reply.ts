@@ -1,10 +1,18 @@
 // A reply written in the portal, as a mail into the flow: from the portal recipient to the
 // original sender, threaded (In-Reply-To / References) and marked with the portal message it
-// answers. It enters at seal-in like any inbound mail, so every check still applies.
+// answers, built by nodemailer's MailComposer (text/plain, or multipart/mixed with the files the
+// recipient attached). It enters at seal-in like any inbound mail, so every check still applies.
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Envelope } from '../../core/mail.ts';
-import { rfc5322Date } from '../smtp-sender/dsn.ts';
-import { encodeWord, textMail } from './text-mail.ts';
+
+export interface ReplyFile {
+  filename: string;
+  contentType: string;
+  /** Where the bytes are (the portal's upload spool); read while the mail is streamed out. */
+  path: string;
+}
 
 export interface ReplyInput {
   hostname: string;
@@ -15,23 +23,32 @@ export interface ReplyInput {
   subject: string;
   inReplyTo: string | null;
   text: string;
+  files?: ReplyFile[];
   now: number;
 }
 
-export function replyMail(r: ReplyInput): { envelope: Envelope; body: Buffer } {
-  const subject = /^re:/i.test(r.subject.trim()) ? r.subject : `Re: ${r.subject}`;
-  const ref = r.inReplyTo ? `<${r.inReplyTo.replace(/^<|>$/g, '')}>` : null;
-  const headers: [string, string][] = [
-    ['From', `<${r.recipient}>`],
-    ['To', `<${r.sender}>`],
-    ['Subject', encodeWord(subject)],
-    ['Date', rfc5322Date(r.now)],
-    ['Message-ID', `<${randomUUID()}@${r.hostname}>`],
-    ...(ref ? ([['In-Reply-To', ref], ['References', ref]] as [string, string][]) : []),
-    ['X-Gatehouse-Portal-Reply', r.portalId],
-  ];
+const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ').trim();
+
+/** The reply's envelope and its message as a stream (CRLF line ends). */
+export function replyMail(r: ReplyInput): { envelope: Envelope; message: Readable } {
+  const subject = oneLine(r.subject);
+  const ref = r.inReplyTo ? `<${oneLine(r.inReplyTo).replace(/^<|>$/g, '')}>` : undefined;
+  const composer = new MailComposer({
+    from: { name: '', address: r.recipient },
+    to: { name: '', address: r.sender },
+    subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
+    date: new Date(r.now),
+    messageId: `<${randomUUID()}@${r.hostname}>`,
+    inReplyTo: ref,
+    references: ref,
+    headers: { 'X-Gatehouse-Portal-Reply': r.portalId },
+    text: r.text.replace(/\r\n|\r/g, '\n'),
+    attachments: (r.files ?? []).map((f) => ({ filename: f.filename, contentType: f.contentType, path: f.path, contentDisposition: 'attachment' })),
+    disableUrlAccess: true,
+    newline: 'win',
+  });
   return {
     envelope: { sender: r.recipient, recipients: [{ address: r.sender, status: 'pending' }], direction: 'inbound', source: 'portal', meta: { portalReplyTo: r.portalId } },
-    body: textMail(headers, r.text.replace(/\r\n|\r/g, '\n').split('\n')),
+    message: composer.compile().createReadStream(),
   };
 }

@@ -11,6 +11,8 @@ import type { BayesFilter } from './bayes/bayes-filter.ts';
 import type { FuzzyFilter } from '../fuzzy-filter/index.ts';
 import { mailTokens, MAX_INPUT } from './bayes/tokens.ts';
 import { LIST_NAMES, normaliseListValue, type FilterLists } from './lists.ts';
+import { contentVerdict } from './rules/content-filter.ts';
+import type { SpamfinderConfig } from './config.ts';
 import type { SpamVerdict } from './stage.ts';
 import type { QuarantineReports } from './reports/quarantine-reports.ts';
 
@@ -61,7 +63,7 @@ export interface SpamfinderControl {
     add(list: FilterListName, value: string, comment: string | null, actor: string): Promise<FilterListEntry>;
     remove(id: number, actor: string): Promise<void>;
   };
-  /** Content verdicts (lists and Bayes, as for inbound mail; no virus scan) of mails given here. */
+  /** Content verdicts (lists, Bayes and the rule layer, as for inbound mail; no virus scan) of mails given here. */
   check(mails: Buffer[]): Promise<CheckResult[]>;
   bayes: {
     status(): Promise<{ spam: number; ham: number; tokens: number; ready: boolean; maxTokens: number }>;
@@ -71,10 +73,10 @@ export interface SpamfinderControl {
 
 export interface CheckResult {
   verdict: 'spam' | 'clean' | 'allowed';
-  /** The deciding filter (AWL…SBL, BAYES), null when none decided. */
+  /** The deciding filter (AWL…SBL, BAYES, RULES), null when none decided. */
   filter: string | null;
   reason: string;
-  /** Bayes spam probability, null when Bayes is not trained yet. */
+  /** Spam probability (Bayes + rules; Bayes alone when the rule layer is off), null when neither had a say. */
   score: number | null;
   subject: string;
   from: string;
@@ -102,7 +104,7 @@ function summary(m: MailRecord): QuarantinedMail {
   };
 }
 
-export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; lists: FilterLists; bayes: BayesFilter; fuzzy: FuzzyFilter | null; log: Logger }): SpamfinderControl {
+export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; lists: FilterLists; bayes: BayesFilter; fuzzy: FuzzyFilter | null; log: Logger; config: Pick<SpamfinderConfig, 'bayes' | 'rules'> }): SpamfinderControl {
   const { store, engine, log } = d;
 
   const quarantined = async (id: string) => {
@@ -235,8 +237,8 @@ export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; l
         const t = await mailTokens(raw.length > MAX_INPUT ? raw.subarray(0, MAX_INPUT) : raw);
         const returnPath = /^return-path:[ \t]*<([^>]*)>/im.exec(raw.subarray(0, 64 * 1024).toString('latin1'))?.[1]?.toLowerCase() ?? '';
         const subject = { senders: [returnPath, t.from], subject: t.subject };
-        const b = await d.bayes.check(t);
-        const score = b ? Math.round(b.score * 10000) / 10000 : null;
+        const c = await contentVerdict(d.bayes, t, d.config);
+        const score = c.score;
         const base = { score, subject: t.subject, from: t.from };
         const allowed = await d.lists.allowed(subject);
         if (allowed) {
@@ -248,11 +250,11 @@ export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; l
           out.push({ verdict: 'spam', filter: blocked.list.toUpperCase(), reason: `${blocked.matched} matches "${blocked.value}"`, ...base });
           continue;
         }
-        if (b?.spam) {
-          out.push({ verdict: 'spam', filter: 'BAYES', reason: `spam probability ${score} (${b.clues.slice(0, 5).map((c) => `${c.token}=${c.p}`).join(' ')})`, ...base });
+        if (c.spam && c.filter) {
+          out.push({ verdict: 'spam', filter: c.filter, reason: c.reason, ...base });
           continue;
         }
-        out.push({ verdict: 'clean', filter: null, reason: b ? `spam probability ${score}` : 'Bayes not trained yet; no list matched', ...base });
+        out.push({ verdict: 'clean', filter: null, reason: c.bayes || c.combined ? c.reason : 'Bayes not trained yet; no list matched', ...base });
       }
       return out;
     },

@@ -41,7 +41,7 @@ export function createSpamfinder(d: SpamfinderDeps): SpamfinderService {
   const callout = cfg.src.enabled
     ? new SenderCallout({ hostname: c.hostname, dns: { servers: c.dns.servers, timeout: c.dns.timeout }, timeout: cfg.src.timeout, cacheTtl: cfg.src.cacheTtl, port: c.delivery.mxPort })
     : null;
-  const control = createSpamfinderControl({ store: d.store, engine: d.engine, lists, bayes, fuzzy: d.fuzzy, log: d.log });
+  const control = createSpamfinderControl({ store: d.store, engine: d.engine, lists, bayes, fuzzy: d.fuzzy, log: d.log, config: cfg });
 
   // Signed links (quarantine release, CISS confirmation) and the small HTTP server behind them.
   const needLinks = cfg.reports.enabled || Ciss.wanted(cfg);

@@ -1,5 +1,5 @@
 // The spamfinder stage: phase-2 filters in a fixed order (allow lists, virus, block lists, FUZZY,
-// SRC, DMARC, BAYES) and the profile's action for the first that fires; clean inbound mail then
+// SRC, DMARC, BAYES with the rule layer) and the profile's action for the first that fires; clean inbound mail then
 // meets CISS where the profile asks for it. Allow lists win over every spam filter; the virus scan
 // runs for every mail (an allow-listed sender can still send a virus). Inbound mail gets every
 // filter, outbound and internal mail the virus scan only. Recipients' own lists count when they
@@ -17,6 +17,7 @@ import type { SenderCallout } from './sender-callout.ts';
 import type { Ciss } from './ciss.ts';
 import type { BayesFilter } from './bayes/bayes-filter.ts';
 import { MAX_INPUT, mailTokens, type MailTokens } from './bayes/tokens.ts';
+import { contentVerdict } from './rules/content-filter.ts';
 import type { FilterAction, SpamfinderConfig } from './config.ts';
 import type { FilterLists, ListMatch } from './lists.ts';
 import { profileFor, type ChosenProfile } from './profiles.ts';
@@ -28,7 +29,7 @@ export type VerdictKind = 'clean' | 'allowed' | 'spam' | 'virus' | 'unknown-send
 /** What envelope.meta.spamfinder holds after the stage. */
 export interface SpamVerdict {
   verdict: VerdictKind;
-  /** The deciding filter: AWL, DWL, NWL, SWL, ABL, DBL, NBL, SBL, FUZZY, SRC, DMARC, BAYES, VIRUS (none for clean). */
+  /** The deciding filter: AWL, DWL, NWL, SWL, ABL, DBL, NBL, SBL, FUZZY, SRC, DMARC, BAYES, RULES, VIRUS (none for clean). */
   filter?: string;
   reason: string;
   score?: number;
@@ -148,16 +149,15 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       return { kind: 'spam', filter: 'DMARC', reason: `DMARC fail for ${auth.dmarc.domain ?? 'the From domain'} (policy ${auth.dmarc.policy ?? 'none'})`, action: p.dmarc };
     }
 
-    if (t && p.bayes !== 'pass') {
-      const b = await d.bayes.check(t);
-      if (!b) checks.BAYES = 'not trained yet';
-      else {
-        const score = Math.round(b.score * 10000) / 10000;
-        checks.BAYES = `score ${score}`;
-        if (b.spam) {
-          const clues = b.clues.slice(0, 5).map((c) => `${c.token}=${c.p}`).join(' ');
-          return { kind: 'spam', filter: 'BAYES', reason: `BAYES: spam probability ${score} ≥ ${cfg.bayes.threshold} (${clues})`, score, action: p.bayes };
-        }
+    // BAYES and the rule layer: one spam probability from both (rules/content-filter.ts); the
+    // filter whose evidence weighed more decides and its profile action applies.
+    if (t && (p.bayes !== 'pass' || (p.rules ?? p.bayes) !== 'pass')) {
+      const c = await contentVerdict(d.bayes, t, cfg);
+      checks.BAYES = c.bayes ? `score ${Math.round(c.bayes.score * 10000) / 10000}` : 'not trained yet';
+      if (c.combined) checks.RULES = c.rulesCheck;
+      const action = c.filter === 'RULES' ? (p.rules ?? p.bayes) : p.bayes;
+      if (c.spam && c.filter && action !== 'pass') {
+        return { kind: 'spam', filter: c.filter, reason: `${c.filter}: ${c.reason}`, score: c.score ?? undefined, action };
       }
     }
     return null;
@@ -175,7 +175,7 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       try {
         const head = await readHead(ctx.openBody(), MAX_INPUT);
         if (env.direction === 'inbound' && env.source !== 'smtp' && HeaderHygiene.clean(headerBlock(head), d.hostname).removed.length) clean = d.hostname;
-        tokens = await mailTokens(head);
+        tokens = await mailTokens(head, { envelopeSender: env.sender });
       } catch (err) {
         checks.PARSE = `unreadable: ${(err as Error).message}`;
       }

@@ -3,9 +3,11 @@
 // message (deduplicated by the UNIQUE content hash: two nodes with the same mail make one
 // message, two arrivals), blob, index row and chain entry, appended under a cluster-wide lock.
 import type pg from 'pg';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
+  ArchiveBodyGoneError,
   StorageError,
+  type ArchiveBodyPart,
   type ArchiveBlobWriter,
   type ArchiveDeletion,
   type ArchivedMessage,
@@ -20,7 +22,7 @@ import type { PgDatabase } from './database.ts';
 import { LOCK, lockChain } from './chain-lock.ts';
 import { PgArchiveBlobs, type PgArchiveBlobOptions } from './archive-blobs.ts';
 import { ftsCondition, ftsRow } from './archive-fts.ts';
-import { toDeletion, toEntry, toHold, toMessage, type DeletionRow, type EntryRow, type HoldRow, type MessageRow } from '../rows/archive-rows.ts';
+import { toDeletion, toEntry, toHold, toMessage, type DeletionRow, type EntryRow, type HoldRow, type MessageRow, type BodyRow } from '../rows/archive-rows.ts';
 
 /** Arrivals per group-commit transaction at most. */
 const MAX_BATCH = 64;
@@ -69,6 +71,39 @@ export class PgArchiveStore implements ArchiveStore {
     const m = (await this.db.query<{ pos: number; blob_file: string | null }>('SELECT pos, blob_file FROM archive_messages WHERE id = $1', [archiveId])).rows[0];
     if (!m) throw new StorageError(`no archived message ${archiveId}`);
     return this.blobs.open(archiveId, Number(m.pos), m.blob_file);
+  }
+
+  async openBody(archiveId: string): Promise<ArchiveBodyPart | null> {
+    const m = (await this.db.query<{ body_pos: number | null }>('SELECT body_pos FROM archive_messages WHERE id = $1', [archiveId])).rows[0];
+    if (!m) throw new StorageError(`no archived message ${archiveId}`);
+    if (m.body_pos === null) return null;
+    const b = (await this.db.query<BodyRow>('SELECT * FROM archive_bodies WHERE pos = $1', [m.body_pos])).rows[0];
+    if (!b) throw new StorageError(`the stored body of archived message ${archiveId} is missing`);
+    return { hash: b.body_hash, size: Number(b.size), compression: b.compression, keyId: b.key_id, blob: Readable.from([b.data], { objectMode: false }), dict: b.dict };
+  }
+
+  async findBody(hash: string): Promise<{ dict: Buffer | null } | null> {
+    return (await this.db.query<{ dict: Buffer | null }>('SELECT dict FROM archive_bodies WHERE body_hash = $1', [hash])).rows[0] ?? null;
+  }
+
+  /**
+   * The pos of the body part `b`, inserted unless stored. The row is locked (KEY SHARE) until the
+   * commit, so remove() cannot delete it between here and the message that names it.
+   */
+  private async storeBody(c: pg.PoolClient, b: NonNullable<NewArchivedMessage['body']>): Promise<number> {
+    for (;;) {
+      const got = (await c.query<{ pos: number }>('SELECT pos FROM archive_bodies WHERE body_hash = $1 FOR KEY SHARE', [b.hash])).rows[0];
+      if (got && b.blob) throw new ArchiveBodyGoneError(b.hash, 'ARCHIVE_BODY_STORED');
+      if (got) return Number(got.pos);
+      if (!b.blob) throw new ArchiveBodyGoneError(b.hash);
+      const ins = await c.query<{ pos: number }>(
+        `INSERT INTO archive_bodies (body_hash, size, stored_size, compression, key_id, data, dict) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (body_hash) DO NOTHING RETURNING pos`,
+        [b.hash, b.size, b.storedSize, b.compression, b.keyId, b.blob.inline, b.dict ?? null],
+      );
+      if (ins.rows[0]) return Number(ins.rows[0].pos);
+      // Another transaction stored it just now: lock and use that one.
+    }
   }
 
   /**
@@ -172,14 +207,16 @@ export class PgArchiveStore implements ArchiveStore {
   /** Inserts the message with its blob and index row, or links to the one with the same content. */
   private async storeMessage(c: pg.PoolClient, m: NewArchivedMessage, blobFile: string | null, vectors: string[]): Promise<{ archiveId: string; pos: number; deduplicated: boolean }> {
     for (;;) {
+      const dup = (await c.query<{ id: string }>('SELECT id FROM archive_messages WHERE content_hash = $1', [m.contentHash])).rows[0];
+      const bodyPos = m.body && !dup ? await this.storeBody(c, m.body) : null;
       // A concurrent insert of the same content waits here for the other transaction's end.
       const ins = await c.query<{ pos: number }>(
         `INSERT INTO archive_messages (id, content_hash, size, stored_size, compression, key_id, archived_at, date, from_addr, to_addr,
-           cc_addr, subject, message_id, attachments, has_attachment, blob_file, retain_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+           cc_addr, subject, message_id, attachments, has_attachment, blob_file, retain_until, body_pos)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (content_hash) DO NOTHING RETURNING pos`,
         [m.id, m.contentHash, m.size, m.storedSize, m.compression, m.keyId, this.now(), m.date, m.from, m.to, m.cc, m.subject, m.messageId,
-          JSON.stringify(m.attachments), m.attachments.length ? 1 : 0, blobFile, m.retainUntil],
+          JSON.stringify(m.attachments), m.attachments.length ? 1 : 0, blobFile, m.retainUntil, bodyPos],
       );
       const row = ins.rows[0];
       if (row) {
@@ -196,7 +233,11 @@ export class PgArchiveStore implements ArchiveStore {
         m.retainUntil,
         m.contentHash,
       ]);
-      if (up.rows[0]) return { archiveId: up.rows[0].id, pos: Number(up.rows[0].pos), deduplicated: true };
+      if (up.rows[0]) {
+        // The same content came in on another node meanwhile: a body stored for it here is not needed.
+        if (bodyPos !== null) await c.query('DELETE FROM archive_bodies b WHERE b.pos = $1 AND NOT EXISTS (SELECT 1 FROM archive_messages m WHERE m.body_pos = b.pos)', [bodyPos]);
+        return { archiveId: up.rows[0].id, pos: Number(up.rows[0].pos), deduplicated: true };
+      }
       // The stored one was deleted (expired) in between: store this one.
     }
   }
@@ -309,6 +350,11 @@ export class PgArchiveStore implements ArchiveStore {
       if (row.blob_file) await c.query('DELETE FROM archive_blob_chunks WHERE blob_key = $1', [row.blob_file]);
       await c.query('DELETE FROM archive_fts WHERE pos = $1', [row.pos]);
       await c.query('DELETE FROM archive_messages WHERE pos = $1', [row.pos]);
+      if (row.body_pos != null) {
+        // Locked first: an arrival naming this body either committed before (then it is in use) or finds it gone.
+        await c.query('SELECT 1 FROM archive_bodies WHERE pos = $1 FOR UPDATE', [row.body_pos]);
+        await c.query('DELETE FROM archive_bodies b WHERE b.pos = $1 AND NOT EXISTS (SELECT 1 FROM archive_messages m WHERE m.body_pos = b.pos)', [row.body_pos]);
+      }
       await c.query('DELETE FROM archive_addresses WHERE pos = $1', [row.pos]);
       await c.query(
         `INSERT INTO archive_deletions (seq, at, archive_id, content_hash, archived_at, retain_until, reason, actor, prev_hash, hash)
@@ -364,6 +410,7 @@ export class PgArchiveStore implements ArchiveStore {
  * COMMIT may even have happened, and a retry would archive the arrivals twice.
  */
 function oneArrivalsFault(err: unknown): boolean {
+  if (err instanceof ArchiveBodyGoneError) return true;
   const cause = err instanceof StorageError ? err.cause : err;
   const code = (cause as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return !(err instanceof StorageError);

@@ -21,6 +21,19 @@ export interface MessageRow {
   has_attachment: number;
   blob_file: string | null;
   retain_until: number;
+  /** archive_bodies.pos of the body part stored apart, or null (the blob is the whole mail). */
+  body_pos?: number | null;
+}
+
+export interface BodyRow {
+  pos: number;
+  body_hash: string;
+  size: number;
+  stored_size: number;
+  compression: string;
+  key_id: string;
+  data: Buffer;
+  dict: Buffer | null;
 }
 
 export interface EntryRow {

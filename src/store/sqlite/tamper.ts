@@ -66,6 +66,17 @@ export function archiveTamper(dataDir: string) {
         closeSync(fd);
       }
     },
+    /** Flips one byte of the stored (encrypted) body part a message shares with its copies (body dedup). */
+    flipBodyByte: (archiveId: string, offset: number) =>
+      withDb(file, (db) => {
+        const pos = db.prepare('SELECT body_pos FROM archive_messages WHERE id = ?').pluck().get(archiveId) as number;
+        const data = db.prepare('SELECT data FROM archive_bodies WHERE pos = ?').pluck().get(pos) as Buffer;
+        data[offset % data.length] ^= 0x01;
+        return db.prepare('UPDATE archive_bodies SET data = ? WHERE pos = ?').run(data, pos).changes;
+      }),
+    /** Deletes the index row of the body part a message shares (body dedup). */
+    removeBodyIndexRow: (archiveId: string) =>
+      withDb(file, (db) => db.prepare('DELETE FROM archive_body_fts WHERE rowid = (SELECT body_pos FROM archive_messages WHERE id = ?)').run(archiveId).changes),
     removeIndexRow: (archiveId: string) =>
       withDb(file, (db) => db.prepare('DELETE FROM archive_fts WHERE rowid = (SELECT pos FROM archive_messages WHERE id = ?)').run(archiveId).changes),
     removeEntry: (seq: number) => withDb(file, (db) => db.prepare('DELETE FROM archive_entries WHERE seq = ?').run(seq).changes),

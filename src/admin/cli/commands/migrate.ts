@@ -10,7 +10,7 @@ import { loadConfig } from '../../../config/load.ts';
 import type { ArchiveIndexDocument } from '../../../store/store.ts';
 import { migrateSqliteToPostgres, type ArchivedForIndex, type MigrationSummary } from '../../../store/migrate-to-postgres.ts';
 import { archiveKeyId, archiveKeyPath } from '../../../services/mail-depot/archive-key.ts';
-import { unseal } from '../../../services/mail-depot/sealed-blob.ts';
+import { unseal, unsealParts, unsealSync, type Compression } from '../../../services/mail-depot/sealed-blob.ts';
 import { IndexExtractor, type ExtractLimits } from '../../../services/mail-depot/index-extractor.ts';
 import type { CliContext } from '../context.ts';
 import { table, UsageError } from '../format.ts';
@@ -51,7 +51,11 @@ function indexer(dataDir: string, limits: ExtractLimits): (m: ArchivedForIndex, 
       key = { id: archiveKeyId(k), key: k };
     }
     const k = key;
-    const plain = unseal(blob, (id) => (id === k.id ? k.key : undefined), { contentHash: m.contentHash, size: m.size, compression: m.compression });
+    const keys = (id: string) => (id === k.id ? k.key : undefined);
+    const whole = { contentHash: m.contentHash, size: m.size, compression: m.compression };
+    const plain = m.body
+      ? unsealParts([{ blob, compression: m.compression, dictionary: m.body.dict && m.compression === 'deflate-dict' ? unsealSync(m.body.dict, keys, m.body.compression as Compression) : undefined }, { blob: m.body.blob, compression: m.body.compression, expect: { contentHash: m.body.hash, size: m.body.size } }], keys, whole)
+      : unseal(blob, keys, whole);
     const x = new IndexExtractor(limits);
     for await (const chunk of plain as AsyncIterable<Buffer>) await x.write(chunk);
     const e = await x.finish();

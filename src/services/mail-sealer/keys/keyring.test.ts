@@ -119,3 +119,20 @@ test('harvesting: a stranger only gets in when nothing is known for the address,
   const known = await keyring.list({ address: 'gina@harvest.test' });
   assert.deepEqual(known.map((k) => k.source), ['harvested', 'harvested']);
 });
+
+test('opened signing keys and chains are kept between mails, and dropped when the keyring changes', async () => {
+  const smime = await keyring.issue('cache@example.test', { actor });
+  const pgp = await keyring.issue('cache@example.test', { actor, pgp: true });
+  const a = (await keyring.smimeSigner('cache@example.test'))!;
+  const b = (await keyring.smimeSigner('cache@example.test'))!;
+  assert.equal(a.privateKey, b.privateKey, 'the S/MIME key is unsealed once');
+  assert.equal(a.chain, b.chain, 'the chain is worked out once');
+  assert.equal(a.chain.length, 1);
+  const p1 = (await keyring.pgpSigner('cache@example.test'))!;
+  const p2 = (await keyring.pgpSigner('cache@example.test'))!;
+  assert.equal(p1.key, p2.key, 'the OpenPGP key is unlocked once');
+  await keyring.delete(pgp.id, actor);
+  assert.equal(await keyring.pgpSigner('cache@example.test'), null, 'a deleted key is not served from memory');
+  await keyring.delete(smime.id, actor);
+  assert.equal(await keyring.smimeSigner('cache@example.test'), null);
+});

@@ -1,9 +1,10 @@
 // The mail-sealer's keyring over the KeyStore: import, export, issue, list and delete for the
 // admin plane, and the lookups seal-in and seal-out need (recipient certificates and OpenPGP keys,
 // signing identities, decryption keys, trust anchors). Private keys are sealed by the KeyVault
-// before they reach the store; parsed keys are cached by id, the cache dropped on every change.
+// before they reach the store; parsed keys, opened private keys, CA chains and issuers are cached
+// by id, the caches dropped on every change.
 import { agreeableCurve } from '../smime/ecdh-key-agreement.ts';
-import { createPublicKey, type KeyObject, createPrivateKey } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, createPrivateKey } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import type { KeyStore, SealerKey, SealerKeyFilter } from '../../../store/store.ts';
 import type { ComplianceRecorder } from '../../compliance-log/recorder.ts';
@@ -68,13 +69,25 @@ export interface KeyringOptions {
 
 type Parsed = { kind: 'x509'; rec: SealerKey; cert: CertInfo } | { kind: 'pgp'; rec: SealerKey; key: openpgp.Key };
 
+/** Longest an opened private key stays in memory before it is unsealed again. */
+const UNLOCKED_MS = 10 * 60_000;
+
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 const spki = (k: KeyObject) => (k.type === 'public' ? k : createPublicKey(k)).export({ type: 'spki', format: 'der' }).toString('base64');
 
 export class Keyring {
   private parsed = new Map<string, Parsed>();
-  /** Opened private keys, so a busy stage does not unseal and parse one per mail. */
-  private opened = new Map<string, KeyObject>();
+  /**
+   * Opened private keys (S/MIME KeyObjects, unlocked OpenPGP keys), so a busy stage does not
+   * unseal and parse one per mail. Only keys of this keyring, each for at most UNLOCKED_MS after
+   * it was opened; dropped on every change of the keyring.
+   */
+  private opened = new Map<string, { key: KeyObject; until: number }>();
+  private unlocked = new Map<string, { key: Promise<openpgp.PrivateKey>; until: number }>();
+  /** CA chains above a certificate (by certificate id), worked out once per keyring version. */
+  private chains = new Map<string, Buffer[]>();
+  /** The issuing CA among the keyring's certificates (by certificate id; null: none held). */
+  private issuers = new Map<string, CertInfo | null>();
   private all: SealerKey[] | null = null;
   /** Changes with every write; the service's configured() reads counts through it. */
   version = 0;
@@ -85,6 +98,9 @@ export class Keyring {
     this.all = null;
     this.parsed.clear();
     this.opened.clear();
+    this.unlocked.clear();
+    this.chains.clear();
+    this.issuers.clear();
     this.version++;
     this.o.onChange?.();
   }
@@ -311,11 +327,11 @@ export class Keyring {
 
   private privateKeyOf(rec: SealerKey): KeyObject {
     if (!rec.sealedPrivate) throw new SealerError('KEY_UNUSABLE', `no private key for ${rec.id}`);
-    let key = this.opened.get(rec.id);
-    if (!key) {
-      key = createPrivateKey({ key: this.o.vault.open(rec.id, rec.sealedPrivate), format: 'der', type: 'pkcs8' });
-      this.opened.set(rec.id, key);
-    }
+    const now = Date.now();
+    const hit = this.opened.get(rec.id);
+    if (hit && now < hit.until) return hit.key;
+    const key = createPrivateKey({ key: this.o.vault.open(rec.id, rec.sealedPrivate), format: 'der', type: 'pkcs8' });
+    this.opened.set(rec.id, { key, until: now + UNLOCKED_MS });
     return key;
   }
 
@@ -371,8 +387,16 @@ export class Keyring {
   /** Revocation of one certificate, its issuer found among `carried` and the keyring's CAs. */
   private async revocationOf(cert: CertInfo, carried: CertInfo[]): Promise<{ status: string; reason: string | null }> {
     if (!this.o.revocation) return { status: 'unknown', reason: null };
-    const cas = [...carried, ...(await this.x509()).map((p) => p.cert)].filter((c) => c.isCa);
-    const issuer = cas.find((c) => c.id !== cert.id && cert.x509.checkIssued(c.x509) && cert.x509.verify(c.x509.publicKey));
+    const issuedBy = (c: CertInfo) => c.isCa && c.id !== cert.id && cert.x509.checkIssued(c.x509) && cert.x509.verify(c.x509.publicKey);
+    // Carried certificates first (as before); the keyring's own issuer of a certificate is looked
+    // up once per keyring version (the signature check of the link is the costly part).
+    let issuer = carried.find(issuedBy);
+    if (!issuer && this.issuers.has(cert.id)) issuer = this.issuers.get(cert.id) ?? undefined;
+    else if (!issuer) {
+      const version = this.version;
+      issuer = (await this.x509()).map((p) => p.cert).find(issuedBy);
+      if (version === this.version) this.issuers.set(cert.id, issuer ?? null);
+    }
     if (!issuer) return { status: 'unknown', reason: 'issuer unknown' };
     return this.o.revocation.check(cert, issuer);
   }
@@ -386,6 +410,16 @@ export class Keyring {
 
   /** CA certificates above `der` that the keyring holds (for inclusion in signatures and bundles). */
   private async chainOf(der: Buffer): Promise<Buffer[]> {
+    const id = createHash('sha256').update(der).digest('hex');
+    const known = this.chains.get(id);
+    if (known) return known;
+    const version = this.version;
+    const chain = await this.findChain(der);
+    if (version === this.version) this.chains.set(id, chain);
+    return chain;
+  }
+
+  private async findChain(der: Buffer): Promise<Buffer[]> {
     const cas = (await this.x509()).filter((p) => p.cert.isCa).map((p) => p.cert);
     let cert = parseCertificate(der);
     const out: Buffer[] = [];
@@ -443,8 +477,15 @@ export class Keyring {
     return null;
   }
 
-  private async unlock(rec: SealerKey): Promise<openpgp.PrivateKey> {
-    return openpgp.readPrivateKey({ armoredKey: this.o.vault.open(rec.id, rec.sealedPrivate!).toString('utf8') });
+  private unlock(rec: SealerKey): Promise<openpgp.PrivateKey> {
+    const now = Date.now();
+    const hit = this.unlocked.get(rec.id);
+    if (hit && now < hit.until) return hit.key;
+    const key = openpgp.readPrivateKey({ armoredKey: this.o.vault.open(rec.id, rec.sealedPrivate!).toString('utf8') });
+    this.unlocked.set(rec.id, { key, until: now + UNLOCKED_MS });
+    // A key that does not read is not kept: the next mail tries again (and reports the error).
+    key.catch(() => this.unlocked.get(rec.id)?.key === key && this.unlocked.delete(rec.id));
+    return key;
   }
 
   /** The sender's OpenPGP signing key, or null. */

@@ -1,6 +1,7 @@
 // CRL checks against a list `openssl ca -gencrl` made, served over loopback HTTP: a revoked
 // certificate is found, a good one passes, a list signed by someone else does not count, and a
-// server that does not answer runs into the deadline ("unknown", never a hang).
+// server that does not answer runs into the deadline ("unknown", never a hang); a verdict is kept
+// as long as its list, and not beyond it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import { parseCertificate, pemBlocks, type CertInfo } from './x509.ts';
 let dir: string;
 let server: Server;
 let base: string;
+const hits = new Map<string, number>();
 const f = (n: string) => join(dir, n);
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 const cert = (name: string): CertInfo => parseCertificate(pemBlocks(readFileSync(f(`${name}.pem`), 'utf8'))[0].der);
@@ -31,6 +33,7 @@ function userCert(name: string, crlPath: string, ca = 'ca'): void {
 before(async () => {
   dir = await tempDir('gatehouse-crl-');
   server = createServer((req, res) => {
+    hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
     if (req.url === '/slow.crl') return; // never answers
     try {
       res.end(readFileSync(f(req.url!.slice(1))));
@@ -46,6 +49,7 @@ before(async () => {
   userCert('good', 'ca.crl');
   userCert('forged', 'other.crl');
   userCert('slow', 'slow.crl');
+  userCert('later', 'ca.crl');
   for (const ca of ['ca', 'other-ca']) {
     writeFileSync(f(`${ca}.cnf`), `[ca]\ndefault_ca=d\n[d]\ndatabase=${f(`${ca}.index`)}\ncrlnumber=${f(`${ca}.crlnumber`)}\ndefault_md=sha256\ndefault_crl_days=7\ncertificate=${f(`${ca}.pem`)}\nprivate_key=${f(`${ca}.key`)}\n`);
     writeFileSync(f(`${ca}.index`), '');
@@ -99,4 +103,23 @@ test('the keyring: a revoked signer is not trusted (and flagged revoked), a revo
   } finally {
     await store.close();
   }
+});
+
+test('a verdict lives as long as its list: reused while the list is kept, checked afresh once it is not', async () => {
+  const ca = cert('ca');
+  const kept = new RevocationChecker({ timeoutMs: 1000, maxAgeMs: 60_000 });
+  const notKept = new RevocationChecker({ timeoutMs: 1000, maxAgeMs: 0 });
+  assert.equal((await kept.check(cert('later'), ca)).status, 'good');
+  assert.equal((await notKept.check(cert('later'), ca)).status, 'good');
+  const before = hits.get('/ca.crl') ?? 0;
+  assert.equal((await kept.check(cert('later'), ca)).status, 'good');
+  assert.equal(hits.get('/ca.crl') ?? 0, before, 'the kept verdict needs no download');
+  // The CA revokes it and publishes a new list.
+  openssl(['ca', '-config', f('ca.cnf'), '-revoke', f('later.pem')]);
+  openssl(['ca', '-config', f('ca.cnf'), '-gencrl', '-out', f('ca.crl')]);
+  // The list kept (until its nextUpdate, at most maxAge) still says good, like the list itself would;
+  // a checker that keeps no list sees the new one at once, verdict and all.
+  assert.equal((await kept.check(cert('later'), ca)).status, 'good');
+  assert.equal((await notKept.check(cert('later'), ca)).status, 'revoked');
+  assert.equal(hits.get('/ca.crl'), before + 1);
 });

@@ -1,7 +1,8 @@
 // Revocation checks against CRLs (RFC 5280): the list is fetched from the certificate's CRL
 // distribution point (http/https, with a deadline and a size limit), its signature checked with
-// the issuer's key, and kept until its nextUpdate (at most maxAge). A list that cannot be had is
-// "unknown", and the caller decides (soft-fail by default, like mail clients).
+// the issuer's key, and kept until its nextUpdate (at most maxAge), and so is the verdict for each
+// certificate checked against it. A list that cannot be had is "unknown", and the caller decides
+// (soft-fail by default, like mail clients).
 import { verify } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import type { Logger } from '../../log-manager/logger.ts';
@@ -20,6 +21,8 @@ export interface RevocationOptions {
 }
 
 const CRL_DP = '2.5.29.31';
+/** Most verdicts kept at once; beyond it the oldest goes. */
+const MAX_VERDICTS = 10_000;
 
 interface Cached {
   crl: pkijs.CertificateRevocationList;
@@ -41,6 +44,12 @@ export function crlUrls(cert: CertInfo): string[] {
 export class RevocationChecker {
   private cache = new Map<string, Cached>();
   private inflight = new Map<string, Promise<pkijs.CertificateRevocationList>>();
+  /**
+   * Verdicts ("good" / "revoked") per certificate and issuer, each kept exactly as long as the CRL
+   * it came from is kept (until its nextUpdate, at most maxAge): a busy stage checks the same
+   * recipient certificate per mail without searching and signature-checking the list again.
+   */
+  private verdicts = new Map<string, { result: RevocationStatus; until: number }>();
 
   constructor(private readonly o: RevocationOptions) {}
 
@@ -77,6 +86,9 @@ export class RevocationChecker {
 
   /** Is `cert` (issued by `issuer`) revoked, by the first CRL that can be had? */
   async check(cert: CertInfo, issuer: CertInfo): Promise<RevocationStatus> {
+    const key = `${cert.id}:${issuer.id}`;
+    const known = this.verdicts.get(key);
+    if (known && Date.now() < known.until) return known.result;
     const urls = crlUrls(cert);
     if (!urls.length) return { status: 'unknown', reason: 'the certificate names no CRL' };
     let why = 'no CRL could be fetched';
@@ -94,8 +106,13 @@ export class RevocationChecker {
         continue;
       }
       const hit = crl.revokedCertificates?.find((r) => r.userCertificate.isEqual(cert.cert.serialNumber));
-      if (hit) return { status: 'revoked', reason: `the certificate was revoked on ${hit.revocationDate.value.toISOString().slice(0, 10)} (CRL ${url})`, revokedAt: hit.revocationDate.value.getTime() };
-      return { status: 'good', reason: null };
+      const result: RevocationStatus = hit
+        ? { status: 'revoked', reason: `the certificate was revoked on ${hit.revocationDate.value.toISOString().slice(0, 10)} (CRL ${url})`, revokedAt: hit.revocationDate.value.getTime() }
+        : { status: 'good', reason: null };
+      const until = this.cache.get(url)?.crl === crl ? this.cache.get(url)!.until : 0;
+      if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.delete(this.verdicts.keys().next().value!);
+      if (until > Date.now()) this.verdicts.set(key, { result, until });
+      return result;
     }
     return { status: 'unknown', reason: why };
   }

@@ -59,7 +59,25 @@ function oneLine(dn: string): string {
   return dn.split('\n').filter(Boolean).join(', ');
 }
 
+/** Parsed certificates by SHA-256 of the DER (what every signed mail from the same sender carries). */
+const parsedCache = new Map<string, CertInfo>();
+const PARSED_MAX = 1024;
+
+/**
+ * The facts of a certificate. The result is shared (kept by the SHA-256 of the DER, at most
+ * PARSED_MAX, oldest out first) and must not be changed by callers.
+ */
 export function parseCertificate(der: Buffer): CertInfo {
+  const id = createHash('sha256').update(der).digest('hex');
+  const hit = parsedCache.get(id);
+  if (hit) return hit;
+  const info = parseUncached(der, id);
+  if (parsedCache.size >= PARSED_MAX) parsedCache.delete(parsedCache.keys().next().value!);
+  parsedCache.set(id, info);
+  return info;
+}
+
+function parseUncached(der: Buffer, id: string): CertInfo {
   let x509: X509Certificate;
   let cert: pkijs.Certificate;
   try {
@@ -78,8 +96,8 @@ export function parseCertificate(der: Buffer): CertInfo {
     if (tv.type === EMAIL_OID) addresses.add(String(tv.value.valueBlock.value).toLowerCase());
   }
   return {
-    id: createHash('sha256').update(der).digest('hex'),
-    der,
+    id,
+    der: Buffer.from(der),
     x509,
     cert,
     subject: oneLine(x509.subject),

@@ -3,7 +3,7 @@
 // or encrypted entity and marks its Content-Type; with `hide-subject`, an encrypted mail's outer
 // Subject becomes "..." so only the recipient sees it. Opening puts the protected copies back on
 // the outer message, so a forged or hidden outer field is replaced by what was sealed.
-import { type Entity, type HeaderField, contentTypeOf, field, multipartParts, parseEntity, serialize, splitForSealing } from './entity.ts';
+import { type Entity, type HeaderField, contentTypeOf, field, multipartParts, parseEntity, sealingFields, serialize, splitForSealing } from './entity.ts';
 
 /** The fields copied inside; Content-* and MIME-Version are the entity's own already. */
 const PROTECTED = ['from', 'to', 'cc', 'reply-to', 'subject', 'date', 'message-id', 'in-reply-to', 'references', 'followup-to'];
@@ -13,12 +13,12 @@ export type ProtectedHeadersMode = 'none' | 'copy' | 'hide-subject';
 
 /** splitForSealing with the protected copies inside (and, hiding, the outer Subject replaced). */
 export function splitWithProtectedHeaders(msg: Entity, mode: ProtectedHeadersMode, encrypting: boolean): { outer: HeaderField[]; inner: Buffer } {
-  const split = splitForSealing(msg);
-  if (mode === 'none') return split;
-  const innerEntity = parseEntity(split.inner);
+  if (mode === 'none') return splitForSealing(msg);
+  // Built from the fields directly: no serialize-and-parse round trip of a 1 MiB body.
+  const split = sealingFields(msg);
   const copies = split.outer.filter((h) => PROTECTED.includes(h.name.toLowerCase()));
-  const headers = innerEntity.headers.map((h) => (h.name.toLowerCase() === 'content-type' ? field(h.name, `${h.value}; protected-headers="v1"`) : h));
-  const inner = serialize({ headers: [...copies, ...headers], body: innerEntity.body });
+  const headers = split.content.map((h) => (h.name.toLowerCase() === 'content-type' ? field(h.name, `${h.value}; protected-headers="v1"`) : h));
+  const inner = serialize({ headers: [...copies, ...headers], body: msg.body });
   const outer = mode === 'hide-subject' && encrypting ? split.outer.map((h) => (h.name.toLowerCase() === 'subject' ? field(h.name, HIDDEN_SUBJECT) : h)) : split.outer;
   return { outer, inner };
 }

@@ -1,7 +1,7 @@
 // Makes an entity safe to sign: a signed part must reach the verifier byte for byte, and a relay
 // may re-encode 8-bit content on the way (RFC 8551 3.1.1). Leaf parts with 8-bit bytes and no
 // transfer encoding are re-encoded as base64; multiparts are rebuilt around their parts.
-import { contentTypeOf, field, headerValue, multipartParts, parseEntity, serialize, base64Lines, without } from './entity.ts';
+import { contentTypeOf, field, headerValue, multipartParts, parseEntity, serialize, base64Wrapped, without } from './entity.ts';
 
 function is7bit(buf: Buffer): boolean {
   for (let i = 0; i < buf.length; i++) if (buf[i] > 0x7f || buf[i] === 0) return false;
@@ -22,5 +22,5 @@ export function make7bit(entity: Buffer, depth = 0): Buffer {
   const cte = (headerValue(e.headers, 'content-transfer-encoding') ?? '7bit').toLowerCase();
   if (cte === 'base64' || cte === 'quoted-printable') return entity;
   const headers = [...without(e.headers, ['content-transfer-encoding']), field('Content-Transfer-Encoding', 'base64')];
-  return serialize({ headers, body: Buffer.from(base64Lines(e.body), 'latin1') });
+  return serialize({ headers, body: base64Wrapped(e.body, 76) });
 }

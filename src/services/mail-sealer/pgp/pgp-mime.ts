@@ -2,9 +2,9 @@
 // canonical (CRLF) part, multipart/encrypted (signed and encrypted in one OpenPGP message,
 // RFC 3156 6.2), and decrypting / verifying what GnuPG and mail clients send.
 import * as openpgp from 'openpgp';
-import { type Entity, type HeaderField, contentTypeOf, field, multipartParts, newBoundary, parseEntity } from '../mime/entity.ts';
+import { type Entity, type HeaderField, contentTypeOf, field, multipartParts, newBoundary, parseEntity, parsePart } from '../mime/entity.ts';
 import { SealerError } from '../sealer-error.ts';
-import { armorMessage, dearmorMessage } from './armor.ts';
+import { armorPieces, dearmorMessage } from './armor.ts';
 
 export type PgpKind = 'encrypted' | 'signed' | null;
 
@@ -62,21 +62,22 @@ export async function pgpEncrypt(inner: Buffer, recipients: openpgp.Key[] | { pa
     format: 'binary',
   });
   const boundary = newBoundary('pgp-encrypted');
-  const armored = armorMessage(encrypted);
-  const body = Buffer.from(
-    `This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--${boundary}\r\n` +
-      'Content-Type: application/pgp-encrypted\r\n' +
-      'Content-Description: PGP/MIME version identification\r\n\r\n' +
-      'Version: 1\r\n\r\n' +
-      `--${boundary}\r\n` +
-      'Content-Type: application/octet-stream; name="encrypted.asc"\r\n' +
-      'Content-Description: OpenPGP encrypted message\r\n' +
-      'Content-Disposition: inline; filename="encrypted.asc"\r\n\r\n' +
-      armored +
-      (armored.endsWith('\r\n') ? '' : '\r\n') +
-      `\r\n--${boundary}--\r\n`,
-    'latin1',
-  );
+  // Bytes throughout (the armor ends with CRLF): no 1.4 MB string built and converted back.
+  const body = Buffer.concat([
+    Buffer.from(
+      `This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--${boundary}\r\n` +
+        'Content-Type: application/pgp-encrypted\r\n' +
+        'Content-Description: PGP/MIME version identification\r\n\r\n' +
+        'Version: 1\r\n\r\n' +
+        `--${boundary}\r\n` +
+        'Content-Type: application/octet-stream; name="encrypted.asc"\r\n' +
+        'Content-Description: OpenPGP encrypted message\r\n' +
+        'Content-Disposition: inline; filename="encrypted.asc"\r\n\r\n',
+      'latin1',
+    ),
+    ...armorPieces(encrypted),
+    Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1'),
+  ]);
   return { headers: headers([['Content-Type', `multipart/encrypted; protocol="application/pgp-encrypted";\r\n boundary="${boundary}"`]]), body };
 }
 
@@ -88,12 +89,12 @@ export interface PgpDecrypted {
   signatures: openpgp.DecryptMessageResult['signatures'];
 }
 
-/** The armored OpenPGP message of a multipart/encrypted entity. */
+/** The armored OpenPGP message of a multipart/encrypted entity (as parseEntity made it). */
 function encryptedPayload(e: Entity): string {
   const b = contentTypeOf(e).params.boundary;
   const parts = b ? multipartParts(e.body, b) : [];
   if (parts.length !== 2) throw new SealerError('MESSAGE_FORMAT', 'multipart/encrypted needs exactly two parts');
-  return parseEntity(parts[1]).body.toString('latin1');
+  return parsePart(parts[1]).body.toString('latin1');
 }
 
 /** Decrypts with the keys `keysFor` gives for the message's recipient key ids (hex). */

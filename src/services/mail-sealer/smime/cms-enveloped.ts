@@ -2,12 +2,14 @@
 // encrypting a MIME entity to the certificates of its recipients (RSA key transport, or ECDH key
 // agreement for EC certificates), and opening what a client or `openssl cms -encrypt` made with a
 // private key the gateway holds.
-import { createCipheriv, createDecipheriv, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealerError } from '../sealer-error.ts';
 import { bytes, subjectKeyId } from '../keys/x509.ts';
-import { CIPHERS, OID, algorithm, hashOfParams } from './algorithms.ts';
+import { CIPHERS, OID, hashOfParams } from './algorithms.ts';
+import { certFacts } from './cert-facts.ts';
+import * as der from './der.ts';
 import { rsaOaepDecrypt, rsaOaepEncrypt, rsaPkcs1DecryptKey, rsaPkcs1Encrypt } from './rsa-key-transport.ts';
 import { keyAgreeDecrypt, keyAgreeRecipientInfo } from './ecdh-key-agreement.ts';
 
@@ -16,77 +18,46 @@ export interface EnvelopeOptions {
   keyTransport: 'rsa-pkcs1' | 'rsa-oaep';
 }
 
-const SHA256_ALG = new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '2.16.840.1.101.3.4.2.1' })] });
-
 /** RSAES-OAEP-params with SHA-256 and MGF1(SHA-256) (RFC 4055). */
-function oaepSha256Params(): asn1js.Sequence {
-  return new asn1js.Sequence({
-    value: [
-      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [SHA256_ALG] }),
-      new asn1js.Constructed({
-        idBlock: { tagClass: 3, tagNumber: 1 },
-        value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.mgf1 }), SHA256_ALG] })],
-      }),
-    ],
-  });
-}
+const SHA256_ALG = der.seq(der.oid('2.16.840.1.101.3.4.2.1'));
+const OAEP_SHA256 = der.algId(OID.rsaesOaep, der.seq(der.ctx(0, SHA256_ALG), der.ctx(1, der.seq(der.oid(OID.mgf1), SHA256_ALG))));
+const RSA_PKCS1 = der.algId(OID.rsaEncryption);
 
-function recipientInfo(certDer: Buffer, cek: Buffer, transport: EnvelopeOptions['keyTransport']): pkijs.RecipientInfo {
-  const cert = pkijs.Certificate.fromBER(bytes(certDer));
-  if (cert.subjectPublicKeyInfo.algorithm.algorithmId === OID.ecPublicKey) return keyAgreeRecipientInfo(certDer, cek);
-  if (cert.subjectPublicKeyInfo.algorithm.algorithmId !== OID.rsaEncryption) {
-    throw new SealerError('KEY_UNUSABLE', 'only RSA and EC recipient certificates can be encrypted to');
-  }
-  const key = new X509Certificate(certDer).publicKey;
+/** One RecipientInfo, DER: key transport for RSA certificates, key agreement for EC ones. */
+function recipientInfo(certDer: Buffer, cek: Buffer, transport: EnvelopeOptions['keyTransport']): { der: Buffer; ktri: boolean } {
+  const facts = certFacts(certDer);
+  if (facts.keyType === 'ec') return { der: Buffer.from(keyAgreeRecipientInfo(certDer, cek).toSchema().toBER(false)), ktri: false };
+  if (facts.keyType !== 'rsa') throw new SealerError('KEY_UNUSABLE', 'only RSA and EC recipient certificates can be encrypted to');
   const oaep = transport === 'rsa-oaep';
-  const encryptedKey = oaep ? rsaOaepEncrypt(key, cek, 'sha256') : rsaPkcs1Encrypt(key, cek);
-  return new pkijs.RecipientInfo({
-    variant: 1,
-    value: new pkijs.KeyTransRecipientInfo({
-      version: 0,
-      rid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
-      keyEncryptionAlgorithm: new pkijs.AlgorithmIdentifier(oaep ? algorithm(OID.rsaesOaep, oaepSha256Params()) : algorithm(OID.rsaEncryption)),
-      encryptedKey: new asn1js.OctetString({ valueHex: encryptedKey }),
-    }),
-  });
+  const encryptedKey = oaep ? rsaOaepEncrypt(facts.publicKey, cek, 'sha256') : rsaPkcs1Encrypt(facts.publicKey, cek);
+  // KeyTransRecipientInfo, version 0 (issuerAndSerialNumber).
+  return { der: der.seq(der.int(0), facts.issuerAndSerial, oaep ? OAEP_SHA256 : RSA_PKCS1, der.octets(encryptedKey)), ktri: true };
 }
 
-/** Encrypts `content` to every certificate in `recipients`; DER ContentInfo. */
+/** EncryptedContentInfo with the content as one primitive [0] IMPLICIT OCTET STRING (as pieces: not copied). */
+const encryptedContentInfo = (alg: Buffer, encrypted: Buffer) => der.wrap(0x30, der.oid(OID.data), alg, der.wrap(0x80, encrypted));
+
+/** Encrypts `content` to every certificate in `recipients`; DER ContentInfo, written directly (no pkijs tree). */
 export function createEnvelopedData(content: Buffer, recipients: Buffer[], opts: EnvelopeOptions): Buffer {
   if (!recipients.length) throw new SealerError('NO_KEY', 'no recipient certificate to encrypt to');
   const cek = randomBytes(32);
   const infos = recipients.map((r) => recipientInfo(r, cek, opts.keyTransport));
+  const recipientInfos = der.set(...infos.map((i) => i.der));
   if (opts.cipher === 'aes-256-gcm') {
     const nonce = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', cek, nonce);
     const encrypted = Buffer.concat([c.update(content), c.final()]);
-    const params = new asn1js.Sequence({ value: [new asn1js.OctetString({ valueHex: nonce }), new asn1js.Integer({ value: 16 })] });
-    const eci = new pkijs.EncryptedContentInfo({
-      contentType: OID.data,
-      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier(algorithm(OID.aes256Gcm, params)),
-      encryptedContent: new asn1js.OctetString({ valueHex: encrypted }),
-      disableSplit: true,
-    });
-    const auth = new asn1js.Sequence({
-      value: [new asn1js.Integer({ value: 0 }), new asn1js.Set({ value: infos.map((i) => i.toSchema()) }), eci.toSchema(), new asn1js.OctetString({ valueHex: c.getAuthTag() })],
-    });
-    return Buffer.from(new pkijs.ContentInfo({ contentType: OID.authEnvelopedData, content: auth }).toSchema().toBER(false));
+    const alg = der.algId(OID.aes256Gcm, der.seq(der.octets(nonce), der.int(16)));
+    // AuthEnvelopedData (RFC 5083): version 0, recipients, content, MAC.
+    const auth = der.wrap(0x30, der.int(0), recipientInfos, encryptedContentInfo(alg, encrypted), der.octets(c.getAuthTag()));
+    return Buffer.concat(der.wrap(0x30, der.oid(OID.authEnvelopedData), der.wrap(0xa0, auth)));
   }
   const iv = randomBytes(16);
   const c = createCipheriv('aes-256-cbc', cek, iv);
   const encrypted = Buffer.concat([c.update(content), c.final()]);
-  const env = new pkijs.EnvelopedData({
-    // RFC 5652 6.1: 0 when every recipient is key transport (version 0), else 2 (key agreement).
-    version: infos.every((i) => i.variant === 1) ? 0 : 2,
-    recipientInfos: infos,
-    encryptedContentInfo: new pkijs.EncryptedContentInfo({
-      contentType: OID.data,
-      contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier(algorithm(OID.aes256Cbc, new asn1js.OctetString({ valueHex: iv }))),
-      encryptedContent: new asn1js.OctetString({ valueHex: encrypted }),
-      disableSplit: true,
-    }),
-  });
-  return Buffer.from(new pkijs.ContentInfo({ contentType: OID.envelopedData, content: env.toSchema() }).toSchema().toBER(false));
+  // RFC 5652 6.1: version 0 when every recipient is key transport (version 0), else 2 (key agreement).
+  const env = der.wrap(0x30, der.int(infos.every((i) => i.ktri) ? 0 : 2), recipientInfos, encryptedContentInfo(der.algId(OID.aes256Cbc, der.octets(iv)), encrypted));
+  return Buffer.concat(der.wrap(0x30, der.oid(OID.envelopedData), der.wrap(0xa0, env)));
 }
 
 /** How a key-transport recipient is named: issuer and serial, or subject key identifier. */

@@ -6,7 +6,11 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { SealerError } from '../sealer-error.ts';
 import { bytes, parseCertificate, subjectKeyId, type CertInfo } from '../keys/x509.ts';
-import { DIGESTS, OID, SHA256, SIGNATURES, algorithm, hashOfParams, pssSaltLength } from './algorithms.ts';
+import { DIGESTS, OID, SHA256, SIGNATURES, hashOfParams, pssSaltLength } from './algorithms.ts';
+import { certFacts } from './cert-facts.ts';
+import * as der from './der.ts';
+
+const SMIME_CAPABILITIES = der.seq(...[OID.aes256Gcm, OID.aes256Cbc, OID.aes128Gcm, OID.aes128Cbc].map((o) => der.seq(der.oid(o))));
 
 export interface CmsSigner {
   certificate: Buffer;
@@ -15,56 +19,30 @@ export interface CmsSigner {
   privateKey: KeyObject;
 }
 
-function attribute(type: string, value: asn1js.BaseBlock): pkijs.Attribute {
-  return new pkijs.Attribute({ type, values: [value] });
-}
-
-/** DER SET OF order: by the encodings, compared as octet strings. */
-function sortDer(items: ArrayBuffer[]): ArrayBuffer[] {
-  return [...items].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-}
-
-function utcOrGeneralized(d: Date): asn1js.BaseBlock {
-  return d.getUTCFullYear() < 2050 ? new asn1js.UTCTime({ valueDate: d }) : new asn1js.GeneralizedTime({ valueDate: d });
-}
-
-function smimeCapabilities(): asn1js.Sequence {
-  const cap = (oid: string) => new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid })] });
-  return new asn1js.Sequence({ value: [cap(OID.aes256Gcm), cap(OID.aes256Cbc), cap(OID.aes128Gcm), cap(OID.aes128Cbc)] });
-}
-
-/** A detached SignedData over `content` (the canonical MIME entity), DER. */
+/** A detached SignedData over `content` (the canonical MIME entity), DER, written directly (no pkijs tree). */
 export function createSignedData(content: Buffer, signer: CmsSigner, now = new Date()): Buffer {
-  const cert = pkijs.Certificate.fromBER(bytes(signer.certificate));
   const keyType = signer.privateKey.asymmetricKeyType;
   if (keyType !== 'rsa' && keyType !== 'ec') throw new SealerError('KEY_UNUSABLE', `cannot sign with a ${keyType} key`);
+  const attr = (type: string, value: Buffer) => der.seq(der.oid(type), der.set(value));
+  // DER SET OF: sorted by encoding, in the SignerInfo ([0] IMPLICIT) and in what is signed (SET).
   const attrs = [
-    attribute(OID.contentType, new asn1js.ObjectIdentifier({ value: OID.data })),
-    attribute(OID.signingTime, utcOrGeneralized(now)),
-    attribute(OID.messageDigest, new asn1js.OctetString({ valueHex: createHash('sha256').update(content).digest() })),
-    attribute(OID.smimeCapabilities, smimeCapabilities()),
-  ];
-  const encoded = sortDer(attrs.map((a) => a.toSchema().toBER(false)));
-  const sorted = encoded.map((der) => new pkijs.Attribute({ schema: asn1js.fromBER(der).result }));
-  const signedBytes = Buffer.from(new asn1js.Set({ value: encoded.map((der) => asn1js.fromBER(der).result) }).toBER(false));
-  const signature = sign('sha256', signedBytes, signer.privateKey);
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
-    digestAlgorithm: new pkijs.AlgorithmIdentifier(algorithm(SHA256, null)),
-    signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: sorted }),
-    signatureAlgorithm: new pkijs.AlgorithmIdentifier(keyType === 'rsa' ? algorithm(OID.rsaEncryption) : algorithm('1.2.840.10045.4.3.2', null)),
-    signature: new asn1js.OctetString({ valueHex: signature }),
-  });
-  const signed = new pkijs.SignedData({
-    version: 1,
-    digestAlgorithms: [new pkijs.AlgorithmIdentifier(algorithm(SHA256, null))],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates: [cert, ...signer.chain.map((c) => pkijs.Certificate.fromBER(bytes(c)))],
-    signerInfos: [signerInfo],
-  });
-  const info = new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) });
-  return Buffer.from(info.toSchema().toBER(false));
+    attr(OID.contentType, der.oid(OID.data)),
+    attr(OID.signingTime, der.time(now)),
+    attr(OID.messageDigest, der.octets(createHash('sha256').update(content).digest())),
+    attr(OID.smimeCapabilities, SMIME_CAPABILITIES),
+  ].sort(Buffer.compare);
+  const signature = sign('sha256', der.set(...attrs), signer.privateKey);
+  const sha256 = der.algId(SHA256, null);
+  const signerInfo = der.seq(
+    der.int(1),
+    certFacts(signer.certificate).issuerAndSerial,
+    sha256,
+    der.ctx(0, ...attrs),
+    keyType === 'rsa' ? der.algId(OID.rsaEncryption) : der.algId('1.2.840.10045.4.3.2', null),
+    der.octets(signature),
+  );
+  const signed = der.seq(der.int(1), der.set(sha256), der.seq(der.oid(OID.data)), der.ctx(0, signer.certificate, ...signer.chain), der.set(signerInfo));
+  return der.seq(der.oid(OID.signedData), der.ctx(0, signed));
 }
 
 export interface SignatureCheck {

@@ -1,7 +1,7 @@
 // S/MIME (RFC 8551) entities: multipart/signed with an application/pkcs7-signature part,
 // application/pkcs7-mime enveloped-data (authEnveloped-data for AES-GCM), and reading them back:
 // which kind an entity is, its signed part and signature, its CMS bytes.
-import { type Entity, type HeaderField, base64Lines, contentTypeOf, field, multipartParts, newBoundary, parseEntity } from '../mime/entity.ts';
+import { type Entity, type HeaderField, base64Lines, base64Wrapped, contentTypeOf, field, multipartParts, newBoundary, parseEntity } from '../mime/entity.ts';
 import { checkSignedData, createSignedData, type CmsSigner } from './cms-signed.ts';
 import { createEnvelopedData, type EnvelopeOptions } from './cms-enveloped.ts';
 
@@ -82,6 +82,6 @@ export function smimeEncrypt(inner: Buffer, recipients: Buffer[], opts: Envelope
       ['Content-Disposition', 'attachment; filename="smime.p7m"'],
       ['Content-Description', 'S/MIME Encrypted Message'],
     ]),
-    body: Buffer.from(base64Lines(cms), 'latin1'),
+    body: base64Wrapped(cms, 76),
   };
 }

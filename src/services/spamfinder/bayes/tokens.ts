@@ -3,6 +3,7 @@
 // integers for the token table. Only the first MAX_INPUT bytes of a mail are read.
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { ruleHits } from '../rules/rules.ts';
 
 /** A mail is classified on its first 256 KiB: enough text, bounded memory and time. */
 export const MAX_INPUT = 256 * 1024;
@@ -23,6 +24,8 @@ export interface MailTokens {
   text: string;
   /** List, bulk or automatic mail (List-Id, List-Unsubscribe, Precedence, Auto-Submitted): never challenged. */
   bulk: boolean;
+  /** Names of the content rules the mail hits (rules/rules.ts). */
+  rules: string[];
 }
 
 /** cyrb53: a fast, well-mixed 53-bit string hash (fits a JS number and an SQLite INTEGER). */
@@ -260,18 +263,28 @@ export function isBulk(p: ParsedMail): boolean {
   return auto !== '' && auto !== 'no';
 }
 
-/** Parses (the first MAX_INPUT bytes of) a raw mail and returns its tokens. */
-export async function mailTokens(raw: Buffer): Promise<MailTokens> {
+/**
+ * Parses (the first MAX_INPUT bytes of) a raw mail and returns its tokens. `envelopeSender`: the
+ * SMTP MAIL FROM, for the rules when the mail has no Return-Path: yet (as on arrival; a mailbox
+ * copy has one, written at delivery).
+ */
+export async function mailTokens(raw: Buffer, opts: { envelopeSender?: string } = {}): Promise<MailTokens> {
   const input = raw.length > MAX_INPUT ? raw.subarray(0, MAX_INPUT) : raw;
   const parsed = await simpleParser(input, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
-  const words = [...tokensOf(parsed, input.toString('latin1'))];
+  const head = input.toString('latin1');
+  const words = [...tokensOf(parsed, head)];
+  const text = bodyText(parsed);
+  const html = typeof parsed.html === 'string' ? parsed.html.slice(0, MAX_TEXT * 2).toLowerCase() : '';
+  const returnPath = (parsed.headerLines ?? []).find((l) => l.key === 'return-path')?.line.slice(12).trim() ?? opts.envelopeSender ?? '';
+  const rules = ruleHits({ parsed, raw: head, text: (parsed.text ?? '').slice(0, MAX_TEXT), html, visible: text, returnPath });
   return {
     words,
     hashes: words.map(hashToken),
     digest: createHash('sha256').update(input).digest('hex').slice(0, 40),
     subject: parsed.subject ?? '',
     from: addresses(parsed.from)[0]?.address ?? '',
-    text: bodyText(parsed),
+    text,
     bulk: isBulk(parsed),
+    rules,
   };
 }
