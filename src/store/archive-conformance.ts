@@ -118,7 +118,8 @@ export function archiveStoreConformance(o: { name: string; open(): Promise<{ sto
     assert.equal(await s.archive.removeHold('H1', 'bob', 21), null, 'removed once');
     assert.deepEqual(await s.archive.holds(), []);
     assert.equal((await s.archive.holds(true)).length, 1);
-    const d2 = await s.archive.remove('A2', 5000, tombstone('retention'));
+    assert.equal(await s.archive.remove('A2', 5000, tombstone('retention'), 0), null, 'a hold was placed since the caller counted none');
+    const d2 = await s.archive.remove('A2', 5000, tombstone('retention'), 1);
     assert.equal(d2?.prevHash, d?.hash);
     assert.deepEqual((await s.archive.scanDeletions(0, 10)).map((x) => x.record.archiveId), ['A1', 'A2']);
   });

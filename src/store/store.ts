@@ -483,9 +483,17 @@ export interface ArchiveStore {
    * Deletes one message (blob, index row, message row) and appends the deletion `deletion`
    * builds from the last one, in one durable transaction; chain entries of its arrivals stay.
    * Deletes nothing and resolves null when the message is gone, its retention has not ended at
-   * `now`, or a legal hold by message is on it.
+   * `now`, a legal hold by message is on it, or — when `holdsPlaced` is given — the number of
+   * holds ever placed (active and removed) is no longer `holdsPlaced`: a hold (by query, too)
+   * placed after the caller applied the holds, on any node, stops the deletion. Checked in the
+   * deletion's own transaction, serialised with addHold().
    */
-  remove(archiveId: string, now: number, deletion: (last: { seq: number; hash: string } | null, m: ArchivedMessage) => ArchiveDeletion): Promise<ArchiveDeletion | null>;
+  remove(
+    archiveId: string,
+    now: number,
+    deletion: (last: { seq: number; hash: string } | null, m: ArchivedMessage) => ArchiveDeletion,
+    holdsPlaced?: number,
+  ): Promise<ArchiveDeletion | null>;
   /** The deletion of a message, or null. */
   deletionOf(archiveId: string): Promise<ArchiveDeletion | null>;
   /** Deletions in storage order after position `after`. */

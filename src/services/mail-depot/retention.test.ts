@@ -123,6 +123,45 @@ test('expiry deletes an expired mail, keeps unexpired ones and those under a hol
   });
 });
 
+test('a hold placed by another node while a run is under way stops the deletion it covers', async () => {
+  await withArchive(async (c) => {
+    const first = await archive(c, 'routine', 1);
+    const second = await archive(c, 'subpoena material', 1);
+    // Another node: its own ArchiveRetention (its own in-process lock) on the same store. It places a
+    // hold by query right after this node's run has read the holds and the first expired message.
+    const other = new ArchiveRetention({ store: c.store.archive, compliance: c.compliance, now: () => c.clock.now });
+    let placed = false;
+    const store = new Proxy(c.store.archive, {
+      get(target, prop, receiver) {
+        if (prop === 'remove') {
+          return async (...args: Parameters<typeof target.remove>) => {
+            if (!placed) {
+              placed = true;
+              await other.addHold({ query: 'subject:subpoena', reason: 'case 19' }, 'carol');
+            }
+            return target.remove(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const thisNode = new ArchiveRetention({ store, compliance: c.compliance, now: () => c.clock.now });
+    c.clock.now = Date.now() + 2 * DAY;
+    const r = await thisNode.expire('mail-depot');
+    assert.equal(r.deleted, 0, 'the deletion racing the hold was refused');
+    assert.equal(r.stoppedByNewHold, true);
+    assert.ok(await c.store.archive.get(second), 'the mail the new hold covers is kept');
+    assert.ok(await c.store.archive.get(first), 'kept until the next run');
+    // The next run applies the new hold: the uncovered mail goes, the covered one stays.
+    assert.deepEqual(await thisNode.expire('mail-depot'), { expired: 2, deleted: 1, held: 1 });
+    assert.equal(await c.store.archive.get(first), null);
+    assert.ok(await c.store.archive.get(second));
+    const v = await verifyArchive(c.store.archive, c.keys, c.recorded);
+    assert.equal(v.ok, true, JSON.stringify(v));
+  });
+});
+
 test('nothing is deleted before its retention ends, even when asked directly', async () => {
   await withArchive(async (c) => {
     const id = await archive(c, 'kept', 10);

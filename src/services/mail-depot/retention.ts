@@ -2,7 +2,9 @@
 // that no legal hold covers (by message, or by a query that finds it — mail archived after the
 // hold was placed included). Each deletion is written to the compliance log first, then removed
 // with a tombstone in the archive's deletion chain, so `archive verify` can tell it from
-// tampering. Holds and the job take turns (one lock): a hold placed during a run counts at once.
+// tampering. Holds and the job take turns (one lock in this process; across cluster nodes the
+// store refuses a deletion when a hold was placed since the run read the holds): a hold placed
+// during a run counts at once.
 import { randomBytes } from 'node:crypto';
 import type { ArchiveDeletion, ArchiveHold, ArchiveStore } from '../../store/store.ts';
 import type { ComplianceRecorder } from '../compliance-log/recorder.ts';
@@ -19,6 +21,8 @@ export interface ExpiryReport {
   deleted: number;
   /** Expired, but kept by a legal hold. */
   held: number;
+  /** Set when the run stopped because a legal hold was placed while it ran (on another node). */
+  stoppedByNewHold?: boolean;
 }
 
 export interface NewHold {
@@ -90,10 +94,13 @@ export class ArchiveRetention {
     return this.exclusive(async () => {
       const now = this.now();
       const report: ExpiryReport = { expired: 0, deleted: 0, held: 0 };
+      // Every hold ever placed, counted: remove() refuses when another was placed since (on this
+      // or another node), so a hold always counts from the moment it is in force.
+      const holdsPlaced = (await this.d.store.holds(true)).length;
       const holds = await this.d.store.holds();
       const byMessage = new Set(holds.filter((h) => h.archiveId !== null).map((h) => h.archiveId!));
       const byQuery = holds.filter((h) => h.query !== null).map((h) => parseQuery(h.query!));
-      for (let after = 0; ; ) {
+      pages: for (let after = 0; ; ) {
         const page = await this.d.store.scanExpired(now, after, PAGE);
         if (!page.length) break;
         after = page[page.length - 1].pos;
@@ -113,9 +120,18 @@ export class ArchiveRetention {
             subject: m.id,
             detail: { contentHash: m.contentHash, archivedAt: m.archivedAt, retainUntil: m.retainUntil, reason: 'retention' },
           });
-          const gone = await this.d.store.remove(m.id, now, (last, cur) => deletion(last, cur, now, actor));
-          if (gone) report.deleted++;
-          else await this.d.compliance.record({ category: 'deletion', action: 'archive.delete-cancelled', actor, subject: m.id });
+          const gone = await this.d.store.remove(m.id, now, (last, cur) => deletion(last, cur, now, actor), holdsPlaced);
+          if (gone) {
+            report.deleted++;
+            continue;
+          }
+          await this.d.compliance.record({ category: 'deletion', action: 'archive.delete-cancelled', actor, subject: m.id });
+          // A hold placed since this run read the holds (on another node): stop here; the next
+          // run applies it.
+          if ((await this.d.store.holds(true)).length !== holdsPlaced) {
+            report.stoppedByNewHold = true;
+            break pages;
+          }
         }
         if (page.length < PAGE) break;
       }

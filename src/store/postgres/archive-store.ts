@@ -337,13 +337,21 @@ export class PgArchiveStore implements ArchiveStore {
     return rows.rows.map((r) => ({ pos: Number(r.pos), record: toMessage(r) }));
   }
 
-  remove(archiveId: string, now: number, deletion: (last: { seq: number; hash: string } | null, m: ArchivedMessage) => ArchiveDeletion): Promise<ArchiveDeletion | null> {
+  remove(
+    archiveId: string,
+    now: number,
+    deletion: (last: { seq: number; hash: string } | null, m: ArchivedMessage) => ArchiveDeletion,
+    holdsPlaced?: number,
+  ): Promise<ArchiveDeletion | null> {
     return this.db.tx(async (c) => {
       // The row lock orders this against addHold() and a dedup arrival extending its retention.
       const row = (await c.query<MessageRow>('SELECT * FROM archive_messages WHERE id = $1 FOR UPDATE', [archiveId])).rows[0];
       if (!row || Number(row.retain_until) > now) return null;
-      if ((await c.query('SELECT 1 FROM archive_holds WHERE archive_id = $1 AND removed_at IS NULL LIMIT 1', [archiveId])).rowCount) return null;
+      // The deletion chain's lock is taken by addHold() too: a hold placed on any node either
+      // committed before (and is counted below) or waits until this deletion has committed.
       await lockChain(c, LOCK.archiveDeletions);
+      if ((await c.query('SELECT 1 FROM archive_holds WHERE archive_id = $1 AND removed_at IS NULL LIMIT 1', [archiveId])).rowCount) return null;
+      if (holdsPlaced !== undefined && Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM archive_holds')).rows[0].n) !== holdsPlaced) return null;
       const last = (await c.query<{ seq: number; hash: string }>('SELECT seq, hash FROM archive_deletions ORDER BY seq DESC LIMIT 1')).rows[0];
       const d = deletion(last ? { seq: Number(last.seq), hash: last.hash } : null, toMessage(row));
       await c.query('DELETE FROM archive_blobs WHERE pos = $1', [row.pos]);
@@ -379,6 +387,7 @@ export class PgArchiveStore implements ArchiveStore {
     await this.db.tx(async (c) => {
       // Share-lock the message: a remove() running now either finishes first or sees this hold.
       if (h.archiveId !== null) await c.query('SELECT 1 FROM archive_messages WHERE id = $1 FOR SHARE', [h.archiveId]);
+      await lockChain(c, LOCK.archiveDeletions);
       await c.query('INSERT INTO archive_holds (id, archive_id, query, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)', [
         h.id,
         h.archiveId,

@@ -85,6 +85,7 @@ class Archive implements ArchiveStore {
       deleteBody: db.prepare('DELETE FROM archive_bodies WHERE pos = ?'),
       insertBodyIndex: db.prepare('INSERT INTO archive_body_fts (rowid, body, attachments) VALUES (?, ?, ?)'),
       deleteBodyIndex: db.prepare('DELETE FROM archive_body_fts WHERE rowid = ?'),
+      holdsPlaced: db.prepare('SELECT count(*) FROM archive_holds').pluck(),
       extendRetention: db.prepare('UPDATE archive_messages SET retain_until = MAX(retain_until, ?) WHERE id = ?'),
       scanExpired: db.prepare(
         'SELECT m.* FROM archive_messages m WHERE m.retain_until <= ? AND m.pos > ? ORDER BY m.pos LIMIT ?',
@@ -346,10 +347,12 @@ class Archive implements ArchiveStore {
     archiveId: string,
     now: number,
     deletion: (last: { seq: number; hash: string } | null, m: ArchivedMessage) => ArchiveDeletion,
+    holdsPlaced?: number,
   ): Promise<ArchiveDeletion | null> {
     const r = await this.writes.run(() => {
       const row = this.st.byId.get(archiveId) as MessageRow | undefined;
       if (!row || row.retain_until > now || this.st.messageHeld.get(archiveId) !== undefined) return null;
+      if (holdsPlaced !== undefined && this.st.holdsPlaced.get() !== holdsPlaced) return null;
       const last = (this.st.lastDeletion.get() as { seq: number; hash: string } | undefined) ?? null;
       const d = deletion(last, toMessage(row));
       this.st.deleteBlob.run(row.pos);

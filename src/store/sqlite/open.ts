@@ -32,7 +32,9 @@ export interface SqliteStore extends Store {
 
 export function openSqliteStore(dataDir: string, opts: { now?: () => number; inlineLimit?: number } = {}): SqliteStore {
   mkdirSync(dataDir, { recursive: true });
-  const { db, writes, close } = openWalDatabase(join(dataDir, 'gatehouse.db'), (d) => migrate(d), ['foreign_keys = ON']);
+  // journal_size_limit: the WAL file is cut back to 64 MiB each time it starts over, so a burst of
+  // load does not leave a WAL of its peak size on disk (the archive database does the same).
+  const { db, writes, close } = openWalDatabase(join(dataDir, 'gatehouse.db'), (d) => migrate(d), ['foreign_keys = ON', `journal_size_limit = ${64 * 1024 * 1024}`]);
   const queue = new SqliteQueueStore(db, writes, opts.now);
   const bodies = new SqliteBodyStore(db, writes, new FileBodyStore(join(dataDir, 'queue')), opts.inlineLimit);
   const archive = openSqliteArchive(join(dataDir, 'archive'), { now: opts.now });
