@@ -4,13 +4,13 @@
 // deletes the mail, after which the link no longer opens it. Unknown ids fail with PORTAL_NOT_FOUND.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { freePort } from '../helpers/ports.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import { PORTAL_TRUSTED, startPortalGateway, stopPortalGateway } from '../helpers/portal-gateway.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const TRUSTED = '127.0.0.2';
+const TRUSTED = PORTAL_TRUSTED;
 const PASSWORD = 'a long portal password';
 
 let sink: SmtpSink;
@@ -18,25 +18,10 @@ let gw: Gateway;
 let portalUrl: string;
 
 before(async () => {
-  sink = await startSmtpSink();
-  const port = await freePort();
-  portalUrl = `http://127.0.0.1:${port}`;
-  gw = await startGateway({
-    config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: [`${TRUSTED}/32`],
-      routes: { '*': `smtp://${sink.address}` },
-      sealer: { policies: [{ name: 'portal', direction: 'outbound', senders: ['*@example.test'], recipients: ['*@partner.test'], encrypt: 'if-possible-else-portal', method: 'auto' }] },
-      portal: { listen: `127.0.0.1:${port}`, url: portalUrl },
-    },
-  });
+  ({ gw, sink, portalUrl } = await startPortalGateway());
 });
 
-after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-});
+after(() => stopPortalGateway({ gw, sink }));
 
 const mail = (to: string, subject: string) =>
   ['From: Alice <alice@example.test>', `To: <${to}>`, `Subject: ${subject}`, 'Message-ID: <cli-1@example.test>', '', 'The board minutes, for your eyes only.', ''].join('\r\n');

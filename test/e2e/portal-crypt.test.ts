@@ -8,15 +8,15 @@ import assert from 'node:assert/strict';
 import { hkdfSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { freePort } from '../helpers/ports.ts';
-import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtp-sink.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import { PORTAL_TRUSTED, startPortalGateway, stopPortalGateway } from '../helpers/portal-gateway.ts';
+import type { SinkMessage, SmtpSink } from '../helpers/smtp-sink.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { createLinkSigner } from '../../src/services/spamfinder/reports/link-signer.ts';
 
 /** Our own trusted "relay" address: mail sent from it is outbound. */
-const TRUSTED = '127.0.0.2';
+const TRUSTED = PORTAL_TRUSTED;
 const PASSWORD = 'a long portal password';
 const ATTACHMENT = Buffer.from('%PDF-1.4 quarterly figures, not for everyone\n'.repeat(40));
 
@@ -25,25 +25,10 @@ let gw: Gateway;
 let portalUrl: string;
 
 before(async () => {
-  sink = await startSmtpSink();
-  const port = await freePort();
-  portalUrl = `http://127.0.0.1:${port}`;
-  gw = await startGateway({
-    config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: [`${TRUSTED}/32`],
-      routes: { '*': `smtp://${sink.address}` },
-      sealer: { policies: [{ name: 'portal', direction: 'outbound', senders: ['*@example.test'], recipients: ['*@partner.test'], encrypt: 'if-possible-else-portal', method: 'auto' }] },
-      portal: { listen: `127.0.0.1:${port}`, url: portalUrl, maxAttempts: 3 },
-    },
-  });
+  ({ gw, sink, portalUrl } = await startPortalGateway({ portal: { maxAttempts: 3 } }));
 });
 
-after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-});
+after(() => stopPortalGateway({ gw, sink }));
 
 function mailWithAttachment(to: string, subject: string): string {
   return [

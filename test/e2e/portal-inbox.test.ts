@@ -6,13 +6,13 @@
 // hostile file name is shown as text, never as markup.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { freePort } from '../helpers/ports.ts';
-import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtp-sink.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import { PORTAL_TRUSTED, startPortalGateway, stopPortalGateway } from '../helpers/portal-gateway.ts';
+import type { SinkMessage, SmtpSink } from '../helpers/smtp-sink.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const TRUSTED = '127.0.0.2';
+const TRUSTED = PORTAL_TRUSTED;
 const PASSWORD = 'daves own portal password';
 const SENDER_PASSWORD = 'told you by phone 4711';
 const XSS_NAME = '<img src=x onerror=alert(1)>.html';
@@ -23,25 +23,10 @@ let gw: Gateway;
 let portalUrl: string;
 
 before(async () => {
-  sink = await startSmtpSink();
-  const port = await freePort();
-  portalUrl = `http://127.0.0.1:${port}`;
-  gw = await startGateway({
-    config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: [`${TRUSTED}/32`],
-      routes: { '*': `smtp://${sink.address}` },
-      sealer: { policies: [{ name: 'portal', direction: 'outbound', senders: ['*@example.test'], recipients: ['*@partner.test'], encrypt: 'if-possible-else-portal', method: 'auto' }] },
-      portal: { listen: `127.0.0.1:${port}`, url: portalUrl, linkTtl: '7d' },
-    },
-  });
+  ({ gw, sink, portalUrl } = await startPortalGateway({ portal: { linkTtl: '7d' } }));
 });
 
-after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-});
+after(() => stopPortalGateway({ gw, sink }));
 
 const notificationsTo = async (to: string) => (await sink.messages()).filter((m) => m.recipients.includes(to) && /^Encrypted message from/.test(m.subject ?? ''));
 

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { freePort } from '../helpers/ports.ts';
-import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtp-sink.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import { PORTAL_TRUSTED, startPortalGateway, stopPortalGateway } from '../helpers/portal-gateway.ts';
+import type { SinkMessage, SmtpSink } from '../helpers/smtp-sink.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const TRUSTED = '127.0.0.2';
+const TRUSTED = PORTAL_TRUSTED;
 const PASSWORD = 'a long portal password';
 const KiB = 1024;
 const LIMITS = { maxFileSize: 256 * KiB, maxTotalSize: 400 * KiB, maxFiles: 3 };
@@ -25,26 +25,10 @@ let gw: Gateway;
 let portalUrl: string;
 
 before(async () => {
-  sink = await startSmtpSink();
-  const port = await freePort();
-  portalUrl = `http://127.0.0.1:${port}`;
-  gw = await startGateway({
-    config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: [`${TRUSTED}/32`],
-      routes: { '*': `smtp://${sink.address}` },
-      sealer: { policies: [{ name: 'portal', direction: 'outbound', senders: ['*@example.test'], recipients: ['*@partner.test'], encrypt: 'if-possible-else-portal', method: 'auto' }] },
-      smtp: { maxMessageSize: 500 * KiB },
-      portal: { listen: `127.0.0.1:${port}`, url: portalUrl, replyUploads: LIMITS },
-    },
-  });
+  ({ gw, sink, portalUrl } = await startPortalGateway({ portal: { replyUploads: LIMITS }, config: { smtp: { maxMessageSize: 500 * KiB } } }));
 });
 
-after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-});
+after(() => stopPortalGateway({ gw, sink }));
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const spool = () => readdir(join(gw.dataDir, 'tmp', 'portal-replies'));
