@@ -156,6 +156,23 @@ test('decline profile: a blocked sender gets a DSN and the mail is bounced, not 
   assert.ok(!(await sink.messages()).some((x) => x.subject === 'declined by profile'));
 });
 
+test('one mail to recipients with different profiles is split: quarantined for one, declined with a DSN for the other', async () => {
+  const id = await send({ from: 'promo@blocked.test', to: 'a@example.test,boss@strict.example.test', subject: 'split by profile' });
+  const held = await inQueue(id, 'quarantine:spam');
+  assert.deepEqual(held.envelope.recipients.map((r: { address: string }) => r.address), ['a@example.test']);
+  assert.match(held.lastReason, /ABL.*split by recipients' treatment: 1 copy for boss@strict\.example\.test/);
+  const moved = held.events.find((e: { event: string; detail?: { generated?: string[] } }) => e.event === 'held' && e.detail?.generated?.length);
+  assert.ok(moved, JSON.stringify(held.events));
+  const copyId = moved.detail.generated[0];
+  const copy = await inQueue(copyId, 'bounced');
+  assert.equal(copy.envelope.meta.splitFrom, id);
+  assert.equal(copy.envelope.meta.spamfinder.profile, 'strict');
+  assert.deepEqual(copy.envelope.recipients.map((r: { address: string }) => r.address), ['boss@strict.example.test']);
+  const dsn = await waitFor(async () => (await sink.messages()).find((x) => x.sender === '' && x.raw.includes('boss@strict.example.test') && x.raw.includes('split by profile')), { timeoutMs: 15_000, what: 'the DSN for the declined copy' });
+  assert.ok(!dsn.raw.includes('Final-Recipient: rfc822; a@example.test'), 'the DSN names only the declined recipient');
+  assert.ok(!(await sink.messages()).some((x) => x.subject === 'split by profile'), 'delivered to nobody');
+});
+
 /** A small corpus: spam and ham with their own vocabularies, varied per mail, framed like swaks' mails. */
 function corpusMail(kind: 'spam' | 'ham', i: number): string {
   const spamWords = ['cheap', 'pills', 'discount', 'casino', 'lottery', 'winner', 'bitcoin', 'investment', 'guaranteed', 'refinance', 'viagra', 'unsubscribe', 'offer', 'limited', 'click'];

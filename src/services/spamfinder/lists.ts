@@ -137,8 +137,9 @@ export class FilterLists {
 
   /**
    * Recipients' own lists decide a mail only when they agree for every recipient: one user's list
-   * must not let spam through to, or hold mail back from, the others (one mail, one verdict; see
-   * docs/spamfinder.md). `company` is what the company-wide lists say for everyone.
+   * must not let spam through to, or hold mail back from, the others. The spamfinder stage splits
+   * a mail whose recipients' lists disagree (stage.ts), so there they always agree. `company` is
+   * what the company-wide lists say for everyone.
    */
   private static everyone(own: Map<string, CompiledList[]>, recipients: string[], company: ListMatch | null, pick: (l: CompiledList[]) => CompiledList[], s: ListSubject): ListMatch | null {
     if (company || !recipients.length) return company;

@@ -1,6 +1,7 @@
 // Per-user allow and block lists in the spamfinder stage: a recipient's own AWL wins over the
 // company-wide block list for that recipient, its own block list holds mail only it receives, and
-// for a mail to several recipients own lists decide only when they agree for all of them.
+// a mail to several recipients whose own lists (or profiles) disagree is split into copies, one
+// verdict each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withStage } from './stage-harness.ts';
@@ -34,21 +35,51 @@ test("a recipient's own block list holds mail for that recipient and not for oth
   });
 });
 
-test('several recipients: own lists decide only when they agree for every recipient', async () => {
+test('several recipients whose own lists disagree: the mail is split, each group gets its own verdict', async () => {
   await withStage(async ({ store, run }) => {
     await store.spam.addListEntry({ list: 'awl', value: '*@bulk.test', owner: 'a@example.test', createdBy: 'a' });
     await store.spam.addListEntry({ list: 'abl', value: 'pal@chatty.test', owner: 'a@example.test', createdBy: 'a' });
-    // Only a allows: the company DBL holds the mail for both (one mail, one verdict).
-    assert.equal((await run('news@bulk.test', ['a@example.test', 'b@example.test'])).verdict.filter, 'DBL');
-    // Only a blocks: delivered to both.
-    assert.equal((await run('pal@chatty.test', ['a@example.test', 'b@example.test'])).verdict.verdict, 'clean');
-    // Both allow (each its own entry) → allowed.
+    // Only a allows: a gets it (own AWL), the copy for b is held by the company DBL.
+    const allow = await run('news@bulk.test', ['a@example.test', 'b@example.test']);
+    assert.deepEqual(allow.recipients, ['a@example.test']);
+    assert.equal(allow.verdict.verdict, 'allowed');
+    assert.equal(allow.copies.length, 1);
+    assert.deepEqual(allow.copies[0].recipients, ['b@example.test']);
+    assert.equal(allow.copies[0].queue, 'quarantine:spam');
+    assert.equal(allow.copies[0].verdict.filter, 'DBL');
+    assert.equal(allow.copies[0].body, allow.body, 'the copy has the same body');
+    // Only a blocks: held for a, delivered to b.
+    const block = await run('pal@chatty.test', ['b@example.test', 'a@example.test']);
+    assert.deepEqual(block.recipients, ['b@example.test']);
+    assert.equal(block.verdict.verdict, 'clean');
+    assert.deepEqual(block.copies.map((c) => [c.recipients, c.queue, c.verdict.filter]), [[['a@example.test'], 'quarantine:spam', 'ABL']]);
+    // Both allow (each its own entry) → allowed, one mail.
     await store.spam.addListEntry({ list: 'dwl', value: 'bulk.test', owner: 'b@example.test', createdBy: 'b' });
     const both = await run('news@bulk.test', ['a@example.test', 'b@example.test']);
     assert.equal(both.verdict.verdict, 'allowed');
+    assert.equal(both.copies.length, 0);
     assert.match(both.verdict.reason, /own list of a@example\.test, b@example\.test/);
-    // Both block → held.
+    // Both block → held, one mail.
     await store.spam.addListEntry({ list: 'dbl', value: 'chatty.test', owner: 'b@example.test', createdBy: 'b' });
-    assert.equal((await run('pal@chatty.test', ['a@example.test', 'b@example.test'])).verdict.filter, 'ABL');
+    const held = await run('pal@chatty.test', ['a@example.test', 'b@example.test']);
+    assert.equal(held.verdict.filter, 'ABL');
+    assert.equal(held.copies.length, 0);
   });
+});
+
+test('recipients with different filter profiles are split: each group gets its profile\'s action', async () => {
+  await withStage(
+    async ({ run }) => {
+      const r = await run('news@bulk.test', ['a@example.test', 'boss@example.test', 'c@example.test']);
+      assert.deepEqual(r.recipients, ['a@example.test', 'c@example.test']);
+      assert.equal(r.queue, 'quarantine:spam');
+      assert.equal(r.verdict.profile, 'default');
+      assert.equal(r.copies.length, 1);
+      assert.deepEqual(r.copies[0].recipients, ['boss@example.test']);
+      assert.equal(r.copies[0].verdict.profile, 'tagging');
+      assert.equal(r.copies[0].queue, 'advance', 'marked, not held');
+      assert.match(r.copies[0].body, /^Subject: \[SPAM\] Hello/m);
+    },
+    { lists: { dbl: ['bulk.test'] }, profiles: { tagging: { blocklist: 'mark', tag: '[SPAM]' } }, assign: { 'boss@example.test': 'tagging' } },
+  );
 });

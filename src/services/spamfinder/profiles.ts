@@ -1,8 +1,8 @@
 // Filter profiles: which action each filter takes for a mail, chosen by its recipients. A
-// recipient address assignment wins over its domain, a domain over its parent domains; a mail
-// with several recipients takes the first assigned one's profile, else "default" (built in,
-// overridable in the config). One mail, one verdict: splitting a mail per profile would change
-// what each recipient sees of the others.
+// recipient address assignment wins over its domain, a domain over its parent domains, else
+// "default" (built in, overridable in the config). The spamfinder stage splits a mail whose
+// recipients have different profiles (stage.ts), so every mail it judges has one profile; given
+// several recipients this takes the first assigned one's.
 import { profileSchema, type FilterProfile, type SpamfinderConfig } from './config.ts';
 
 export interface ChosenProfile {

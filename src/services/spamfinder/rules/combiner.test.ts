@@ -3,10 +3,13 @@
 // decide, let rules tip an unsure one, and work alone before Bayes is trained.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bayesFeature, combine, describeHits } from './combiner.ts';
+import { bayesEvidence, bayesFeature, combine, describeHits, features } from './combiner.ts';
 import { fitLogistic, fitSigned, sigmoid } from './fit.ts';
 import { RULES } from './rules.ts';
 import { RULES_ONLY, WITH_BAYES } from './weights.ts';
+import { rulesSchema } from '../config.ts';
+
+const UNTRAINED = rulesSchema.parse({}).untrainedThreshold;
 
 /** A small deterministic data set: feature 0 counts for spam, feature 1 for ham, feature 2 is noise. */
 function examples(): { x: number[]; spam: boolean }[] {
@@ -63,14 +66,26 @@ test('combine: a sure Bayes score decides, rules tip an unsure one, ham rules pu
   assert.ok(pulled.score < combine([], 0.9, 0.7).score);
   const expect = sigmoid(WITH_BAYES.bias + WITH_BAYES.bayes * bayesFeature(0.9) + WITH_BAYES.rules.HDR_IN_REPLY_TO + WITH_BAYES.rules.BODY_QUOTED_REPLY + WITH_BAYES.rules.HDR_MID_SAME_SITE);
   assert.ok(Math.abs(pulled.score - expect) < 1e-12);
+
+  // Bayes leaning to ham counts with its own weight (bayesHam), to spam with `bayes`.
+  assert.ok(WITH_BAYES.bayesHam !== undefined && WITH_BAYES.bayesHam > 0);
+  const w = { bias: 0, bayes: 4, bayesHam: 1, rules: {} };
+  assert.ok(Math.abs(bayesEvidence(0.999, w) - 4 * bayesFeature(0.999)) < 1e-12);
+  assert.ok(Math.abs(bayesEvidence(0.001, w) - bayesFeature(0.001)) < 1e-12);
+  assert.ok(Math.abs(combine([], 0.001, 0.7, w).score - sigmoid(bayesFeature(0.001))) < 1e-12);
+  assert.deepEqual(features(['X'], 0.001, ['X', 'Y']), [0, bayesFeature(0.001), 1, 0]);
+  assert.equal(bayesEvidence(0.2, { bias: 0, bayes: 3, rules: {} }), 3 * bayesFeature(0.2), 'no bayesHam: one weight for both sides');
 });
 
 test('combine without Bayes uses the rules-only weights (out of the box)', () => {
-  const clean = combine(['HDR_MID_SAME_SITE'], null, 0.9);
+  const clean = combine(['HDR_MID_SAME_SITE'], null, UNTRAINED);
   assert.ok(!clean.spam && clean.bayes === null && clean.filter === 'RULES');
-  const spam = combine(['SUBJ_ALL_CAPS', 'BODY_SPAM_PHRASES', 'URI_NUMERIC_IP', 'HDR_PRIORITY_HIGH'], null, 0.9);
+  const spam = combine(['SUBJ_ALL_CAPS', 'BODY_SPAM_PHRASES', 'URI_NUMERIC_IP', 'HDR_PRIORITY_HIGH'], null, UNTRAINED);
   assert.ok(spam.spam, JSON.stringify(spam));
-  // One rule alone does not make spam of a mail with a real sender's usual traits.
-  const real = ['HDR_RETURN_PATH_SAME_SITE', 'HDR_MID_SAME_SITE'];
-  for (const r of RULES) assert.ok(!combine([...real, r.name], null, 0.9).spam, r.name);
+  // One rule alone never makes spam out of the box, even with nothing for wanted mail (a bounce, a Bcc'd note).
+  for (const r of RULES) assert.ok(!combine([r.name], null, UNTRAINED).spam, r.name);
+  const one = combine(['HDR_PRIORITY_HIGH'], null, UNTRAINED);
+  assert.ok(one.score >= UNTRAINED && !one.spam && one.signs === 1, JSON.stringify(one));
+  // With Bayes trained the combined probability alone decides.
+  assert.equal(combine(['HDR_PRIORITY_HIGH'], 0.9999, 0.75).spam, true);
 });

@@ -22,6 +22,8 @@ export interface ContentVerdict {
   hits: RuleHit[];
   /** The Bayes score used (null: Bayes not trained, rules only). */
   bayes: number | null;
+  /** How many rules counted for spam. */
+  signs: number;
 }
 
 /** The Bayes score as a feature: its log-odds, scaled to -1..1 (the chi-square score saturates). */
@@ -30,12 +32,32 @@ export function bayesFeature(score: number): number {
   return Math.log(p / (1 - p)) / Math.log((1 - 1e-4) / 1e-4);
 }
 
-/** The feature vector for a set of weights: [bayes?] + one 0/1 per rule, in `w.rules` order. */
+/**
+ * The feature vector for a set of weights: [Bayes towards spam, Bayes towards ham]? + one 0/1 per
+ * rule, in `w.rules` order. Bayes' two sides get a weight each: how far its "spam" can be trusted
+ * on mail from senders it never saw need not be how far its "ham" can.
+ */
 export function features(rules: readonly string[], bayes: number | null, names: readonly string[]): number[] {
   const hit = new Set(rules);
   const x = names.map((n) => (hit.has(n) ? 1 : 0));
-  return bayes === null ? x : [bayesFeature(bayes), ...x];
+  if (bayes === null) return x;
+  const f = bayesFeature(bayes);
+  return [Math.max(0, f), Math.min(0, f), ...x];
 }
+
+/** Log-odds the Bayes score adds under weights `w`. */
+export function bayesEvidence(bayes: number, w: Weights): number {
+  const f = bayesFeature(bayes);
+  return f >= 0 ? w.bayes * f : (w.bayesHam ?? w.bayes) * f;
+}
+
+/**
+ * Out of the box (rules alone, no Bayes) a mail needs at least this many spam signs: one sign is
+ * never enough, as in SpamAssassin no single rule reaches the spam score. The rules-only weights
+ * were learned on ham that nearly always shows a sign of wanted mail (list headers, a reply); mail
+ * without one (a bounce, a Bcc'd note, a notification) would otherwise be spam on one weak sign.
+ */
+export const MIN_SIGNS_UNTRAINED = 2;
 
 export function combine(rules: readonly string[], bayes: number | null, threshold: number, w: Weights = bayes === null ? RULES_ONLY : WITH_BAYES): ContentVerdict {
   let z = w.bias;
@@ -48,11 +70,13 @@ export function combine(rules: readonly string[], bayes: number | null, threshol
     fromRules += weight;
     hits.push({ name, weight });
   }
-  const fromBayes = bayes === null ? 0 : w.bayes * bayesFeature(bayes);
+  const fromBayes = bayes === null ? 0 : bayesEvidence(bayes, w);
   z += fromBayes;
   hits.sort((a, b) => b.weight - a.weight);
   const score = sigmoid(z);
-  return { score, spam: score >= threshold, threshold, filter: bayes !== null && fromBayes >= fromRules ? 'BAYES' : 'RULES', hits, bayes };
+  const signs = hits.filter((h) => h.weight > 0).length;
+  const enoughSigns = bayes !== null || signs >= MIN_SIGNS_UNTRAINED;
+  return { score, spam: score >= threshold && enoughSigns, threshold, filter: bayes !== null && fromBayes >= fromRules ? 'BAYES' : 'RULES', hits, bayes, signs };
 }
 
 /** "HTML_LINK_MISMATCH(+1.9) SUBJ_ALL_CAPS(+0.8)": the rules that counted for spam. */

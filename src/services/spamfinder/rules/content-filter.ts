@@ -5,7 +5,7 @@
 import type { BayesFilter, BayesVerdict } from '../bayes/bayes-filter.ts';
 import type { MailTokens } from '../bayes/tokens.ts';
 import type { SpamfinderConfig } from '../config.ts';
-import { combine, describeHits, type ContentVerdict } from './combiner.ts';
+import { combine, describeHits, MIN_SIGNS_UNTRAINED, type ContentVerdict } from './combiner.ts';
 
 export interface ContentResult {
   /** Bayes alone (null: off or not trained yet). */
@@ -50,7 +50,10 @@ export async function contentVerdict(bayes: BayesFilter, t: MailTokens, cfg: Pic
     spam: c.spam,
     filter: c.spam ? c.filter : null,
     score,
-    reason: `spam probability ${score} ${c.spam ? '≥' : '<'} ${c.threshold} (${parts.join('; ')})`,
+    reason:
+      !c.spam && c.score >= c.threshold
+        ? `spam probability ${score} ≥ ${c.threshold} but only ${c.signs} spam sign (out of the box a mail needs ${MIN_SIGNS_UNTRAINED}) (${parts.join('; ')})`
+        : `spam probability ${score} ${c.spam ? '≥' : '<'} ${c.threshold} (${parts.join('; ')})`,
     rulesCheck: c.hits.length ? c.hits.map((h) => `${h.name}(${h.weight >= 0 ? '+' : ''}${h.weight.toFixed(1)})`).join(' ') : 'none',
   };
 }
