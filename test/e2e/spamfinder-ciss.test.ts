@@ -94,3 +94,17 @@ test('recipients of outgoing mail become known senders', async () => {
   await inQueue(reply, 'delivered');
   assert.equal((await challengesTo('partner@remote.test')).length, 0);
 });
+
+test('a known sender writing to two recipients, one of whom does not know it: delivered to the one, the copy for the other waits for confirmation', async () => {
+  // partner@remote.test is known to a@ (previous test: a@ wrote to it), not to b@.
+  const id = await send({ from: 'partner@remote.test', to: 'a@example.test,b@example.test', subject: 'to both of you' });
+  const delivered = await inQueue(id, 'delivered');
+  assert.deepEqual(delivered.envelope.recipients.map((r: { address: string }) => r.address), ['a@example.test']);
+  const copyId = delivered.events.find((e: { detail?: { generated?: string[] } }) => e.detail?.generated?.length).detail.generated[0];
+  const held = await inQueue(copyId, 'quarantine:ciss');
+  assert.deepEqual(held.envelope.recipients.map((r: { address: string }) => r.address), ['b@example.test']);
+  assert.match(held.lastReason, /not known to b@example\.test/);
+  const got = await waitFor(async () => (await sink.messages()).find((m) => m.subject === 'to both of you'), { timeoutMs: 15_000 });
+  assert.deepEqual(got.recipients, ['a@example.test']);
+  await waitFor(async () => (await challengesTo('partner@remote.test')).length === 1, { timeoutMs: 15_000, what: 'one challenge, for b@' });
+});

@@ -105,3 +105,12 @@ test("the secret from a portal-password visit opens the recipient's other mails,
   await store.portal.removeAccount('dave@partner.test');
   assert.deepEqual(await vault.openWithSecret(second, 'dave@partner.test', r.secret), { ok: false, reason: 'wrong-password' }, 'a reset account ends what the old secret opens');
 });
+
+test('portal ids are stable per mail and recipient and never start with "-" (they are typed on the command line)', () => {
+  assert.equal(vault.idFor('m1', 'Carol@Partner.test'), vault.idFor('m1', 'carol@partner.test'));
+  assert.notEqual(vault.idFor('m1', 'carol@partner.test'), vault.idFor('m2', 'carol@partner.test'));
+  // One id in 64 would start with "-" as plain base64url; 2,000 mails meet that case many times.
+  const ids = Array.from({ length: 2000 }, (_, i) => vault.idFor(`mail-${i}`, 'carol@partner.test'));
+  assert.ok(ids.every((id) => /^[A-Za-z0-9_][A-Za-z0-9_-]{23}$/.test(id)), ids.find((id) => id.startsWith('-')));
+  assert.equal(new Set(ids).size, ids.length);
+});

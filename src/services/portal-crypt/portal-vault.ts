@@ -36,9 +36,13 @@ export class PortalVault {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Stable per (mail, recipient): a stage that runs twice deposits once. */
+  /**
+   * Stable per (mail, recipient): a stage that runs twice deposits once. Never starts with "-":
+   * admins pass it on the command line (`gatehouse portal delete ID`), where it would read as an option.
+   */
   idFor(mailId: string, recipient: string): string {
-    return createHmac('sha256', this.applianceKey).update(`portal-id\n${mailId}\n${recipient.toLowerCase()}`).digest().subarray(0, 18).toString('base64url');
+    const id = createHmac('sha256', this.applianceKey).update(`portal-id\n${mailId}\n${recipient.toLowerCase()}`).digest().subarray(0, 18).toString('base64url');
+    return id.startsWith('-') ? `Z${id.slice(1)}` : id;
   }
 
   async deposit(d: DepositInput): Promise<string> {

@@ -52,6 +52,16 @@ export class Ciss {
     await this.d.store.cissRemember(pairs, Date.now() + this.d.config.ciss.knownFor);
   }
 
+  /**
+   * Whether CISS lets mail from `sender` through to `recipient` without a challenge: a recipient it
+   * does not watch (not local, or its profile has no CISS) always; a watched one when it knows the
+   * sender. The null sender is never known.
+   */
+  async lets(recipient: string, sender: string): Promise<boolean> {
+    if (!this.isLocal(recipient) || !profileFor([recipient], this.d.config).profile.ciss) return true;
+    return !!sender && (await this.d.store.cissKnown(recipient, sender.toLowerCase(), Date.now()));
+  }
+
   /** For clean inbound mail: null when it may pass, else the hold (and the challenge to send). */
   async check(mail: ClaimedMail, t: MailTokens | null): Promise<CissHold | null> {
     const env = mail.envelope;

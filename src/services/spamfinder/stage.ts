@@ -3,8 +3,8 @@
 // meets CISS where the profile asks for it. Allow lists win over every spam filter; the virus scan
 // runs for every mail (an allow-listed sender can still send a virus). Inbound mail gets every
 // filter, outbound and internal mail the virus scan only. A mail whose recipients are owed
-// different treatment (profile, own allow/block list) is split into copies first, one verdict
-// each (process). Each verdict names the filter that decided and why, in
+// different treatment (profile, own allow/block list, a sender CISS knows for some of them) is
+// split into copies first, one verdict each (process). Each verdict names the filter that decided and why, in
 // envelope.meta.spamfinder and in the tracking event's reason. Inbound mail that did not pass
 // smtp-receiver loses forged verdict headers here (header-hygiene.ts).
 import type { Envelope, StageResult } from '../../core/mail.ts';
@@ -166,7 +166,8 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
 
   /**
    * Recipients grouped by the treatment they are owed: their filter profile and, for inbound mail,
-   * whether their own allow or block list names the sender. One group: one verdict for the mail.
+   * whether their own allow or block list names the sender and whether CISS knows the sender for
+   * them. One group: one verdict for the mail.
    */
   async function treatmentGroups(env: Envelope, t: MailTokens | null): Promise<string[][]> {
     const groups = new Map<string, string[]>();
@@ -176,6 +177,7 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       if (env.direction === 'inbound') {
         if ((await d.lists.allowed(subject, [r.address]))?.owners) key += ' own-allow';
         else if ((await d.lists.blocked(subject, [r.address]))?.owners) key += ' own-block';
+        else if (d.ciss && !(await d.ciss.lets(r.address, env.sender))) key += ' ciss-unknown';
       }
       groups.set(key, [...(groups.get(key) ?? []), r.address]);
     }
@@ -186,7 +188,7 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
     name: 'spamfinder',
     /**
      * A mail whose recipients are owed different treatment (another profile, their own allow or
-     * block list) is split first, as the mail-sealer splits by encryption policy: this mail goes on
+     * block list, a sender CISS knows for some of them) is split first, as the mail-sealer splits by encryption policy: this mail goes on
      * with the first group, each other group becomes a copy of it (same body and envelope meta,
      * `meta.splitFrom`) that starts in this stage again and gets its own verdict. The copies are
      * created in the same step as this mail's move; a deferred mail is not split (the next try
@@ -208,10 +210,11 @@ export function createSpamfinderStage(d: SpamfinderStageDeps): Stage {
       const inGroup = (g: string[]) => env.recipients.filter((r) => g.includes(r.address)).map((r) => ({ ...r }));
       const r = await judge({ ...mail, envelope: { ...env, recipients: inGroup(groups[0]) } }, ctx, head, tokens, unreadable);
       if (r.outcome.kind === 'defer') return r;
+      // The copies need the body as bytes (GeneratedMail); all copies share this one buffer.
       const body = await ctx.readBody();
       const copies = groups.slice(1).map((g) => ({ envelope: { ...structuredClone(env), recipients: inGroup(g), meta: { ...structuredClone(env.meta ?? {}), splitFrom: mail.id } }, body, queue: 'spamfinder' as const }));
       const note = `split by recipients' treatment: ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'} for ${copies.map((c) => c.envelope.recipients.map((x) => x.address).join(', ')).join(' / ')}`;
-      const outcome = 'reason' in r.outcome && r.outcome.reason !== undefined ? { ...r.outcome, reason: `${r.outcome.reason}; ${note}` } : r.outcome.kind === 'advance' ? { ...r.outcome, note: `${r.outcome.note ?? ''}; ${note}` } : r.outcome;
+      const outcome = 'reason' in r.outcome && r.outcome.reason !== undefined ? { ...r.outcome, reason: `${r.outcome.reason}; ${note}` } : r.outcome.kind === 'advance' ? { ...r.outcome, note: [r.outcome.note, note].filter(Boolean).join('; ') } : r.outcome;
       return { ...r, outcome, envelope: r.envelope ?? { ...env, recipients: inGroup(groups[0]) }, generated: [...copies, ...(r.generated ?? [])] };
     },
   };
