@@ -3,7 +3,7 @@
 // (per file, total, count). The CSRF token must come before any file (the form puts it first), so a
 // forged request spools nothing. Any failure removes every spooled file: nothing half-kept.
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
@@ -98,7 +98,12 @@ export async function readReplyUpload(req: IncomingMessage, o: { limits: ReplyUp
   let csrfChecked = false;
   let total = 0;
   let count = 0;
+  /** The spool files' write streams: a refused upload waits for each to be closed before removing it. */
+  const outs: WriteStream[] = [];
   const discard = async () => {
+    // A stream destroyed while its file was still being opened creates the file after the abort;
+    // only once it has closed is a removal final.
+    await Promise.all(outs.map((s) => (s.closed ? undefined : new Promise<void>((resolve) => s.once('close', () => resolve())))));
     await Promise.all(spooled.map((p) => rm(p, { force: true })));
   };
 
@@ -155,7 +160,9 @@ export async function readReplyUpload(req: IncomingMessage, o: { limits: ReplyUp
       });
       const contentType = TYPE.test(info.mimeType) ? info.mimeType.toLowerCase() : 'application/octet-stream';
       const filename = safeFilename(info.filename, count);
-      const w = pipeline(stream, counter, createWriteStream(path, { flags: 'wx', mode: 0o600 }), { signal: abort.signal }).then(
+      const out = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+      outs.push(out);
+      const w = pipeline(stream, counter, out, { signal: abort.signal }).then(
         () => void files.push({ filename, contentType, path, size, sha256: hash.digest('hex') }),
         (err: unknown) => fail(err),
       );
