@@ -3,9 +3,9 @@
 // bounce without a valid tag (none, forged, another address's) is refused at RCPT with a 5xx.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
+import { startInboundGateway, type InboundGateway } from '../helpers/inbound-gateway.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -14,29 +14,21 @@ const HASH = 'scrypt$16384$8$1$Olj7bpYwbgGe8jHgHMfOMA==$fnrZyvtEaSeZQevA72+/tNyD
 const PRVS = /^prvs=0\d{3}[0-9a-f]{6}=a@example\.test$/;
 
 let sink: SmtpSink;
-let dns: DnsServer;
 let gw: Gateway;
+let peers: InboundGateway;
 
 before(async () => {
-  sink = await startSmtpSink();
-  dns = await startDnsServer({});
-  gw = await startGateway({
+  peers = await startInboundGateway({
     config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: ['192.0.2.0/24'],
-      routes: { '*': `smtp://${sink.address}` },
-      dns: { servers: [dns.address], timeout: '2s' },
       smtp: { users: [{ user: 'alice', password: HASH }] },
       spamfinder: { batv: { enabled: true, validDays: 7 } },
     },
   });
+  ({ sink, gw } = peers);
 });
 
 after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-  await dns?.stop();
+  await peers?.dispose();
 });
 
 const arrived = (subject: string) => waitFor(async () => (await sink.messages()).find((x) => (x.subject ?? '').includes(subject)), { timeoutMs: 15_000, what: `"${subject}" at the sink` });

@@ -4,9 +4,9 @@
 // once, other sites' results stay. Our own side (SMTP AUTH) is trusted and left as it wrote.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
+import { startInboundGateway, type InboundGateway } from '../helpers/inbound-gateway.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -14,29 +14,22 @@ import { waitFor } from '../helpers/wait.ts';
 const HASH = 'scrypt$16384$8$1$Olj7bpYwbgGe8jHgHMfOMA==$fnrZyvtEaSeZQevA72+/tNyDOW0qwCQQCmAEdJcpEHk=';
 
 let sink: SmtpSink;
-let dns: DnsServer;
 let gw: Gateway;
+let peers: InboundGateway;
 
 before(async () => {
-  sink = await startSmtpSink();
-  dns = await startDnsServer({ 'outside.test': { TXT: ['v=spf1 -all'] } });
-  gw = await startGateway({
+  peers = await startInboundGateway({
+    zone: { 'outside.test': { TXT: ['v=spf1 -all'] } },
     config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: ['192.0.2.0/24'],
-      routes: { '*': `smtp://${sink.address}` },
-      dns: { servers: [dns.address], timeout: '2s' },
       smtp: { users: [{ user: 'alice', password: HASH }] },
       spamfinder: { lists: { sbl: ['limited offer'] }, profiles: { default: { blocklist: 'mark' } } },
     },
   });
+  ({ sink, gw } = peers);
 });
 
 after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-  await dns?.stop();
+  await peers?.dispose();
 });
 
 const arrived = (subject: string) => waitFor(async () => (await sink.messages()).find((x) => (x.subject ?? '').includes(subject)), { timeoutMs: 15_000, what: `"${subject}" at the sink` });

@@ -4,9 +4,9 @@
 // the same period get no challenge. Recipients of outgoing mail are known senders.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
+import { startInboundGateway, type InboundGateway } from '../helpers/inbound-gateway.ts';
 import { freePort } from '../helpers/ports.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -15,31 +15,24 @@ import { waitFor } from '../helpers/wait.ts';
 const HASH = 'scrypt$16384$8$1$Olj7bpYwbgGe8jHgHMfOMA==$fnrZyvtEaSeZQevA72+/tNyDOW0qwCQQCmAEdJcpEHk=';
 
 let sink: SmtpSink;
-let dns: DnsServer;
 let gw: Gateway;
 let linkPort: number;
+let peers: InboundGateway;
 
 before(async () => {
-  sink = await startSmtpSink();
-  dns = await startDnsServer({ 'forged.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] } });
   linkPort = await freePort();
-  gw = await startGateway({
+  peers = await startInboundGateway({
+    zone: { 'forged.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] } },
     config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: ['192.0.2.0/24'],
-      routes: { '*': `smtp://${sink.address}` },
-      dns: { servers: [dns.address], timeout: '2s' },
       smtp: { users: [{ user: 'alice', password: HASH }] },
       spamfinder: { profiles: { default: { ciss: true } }, links: { listen: `127.0.0.1:${linkPort}`, url: `http://127.0.0.1:${linkPort}` } },
     },
   });
+  ({ sink, gw } = peers);
 });
 
 after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-  await dns?.stop();
+  await peers?.dispose();
 });
 
 const mailOf = async (id: string) => (await gw.api('GET', `/api/v1/mails/${id}`)).json;

@@ -3,45 +3,41 @@
 // blocklist zone and SPF/DMARC records, smtp-sink as the next hop.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
+import type { DnsServer } from '../helpers/dns-server.ts';
+import { startInboundGateway, type InboundGateway } from '../helpers/inbound-gateway.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let sink: SmtpSink;
 let dns: DnsServer;
 let gw: Gateway;
+let peers: InboundGateway;
 
 before(async () => {
-  sink = await startSmtpSink();
-  dns = await startDnsServer({
-    // 127.0.0.2 is listed; 127.0.0.3's lookup never answers; 198.51.100.7 is a listed relay.
-    '2.0.0.127.rbl.test': { A: ['127.0.0.2'] },
-    '3.0.0.127.rbl.test': { drop: true },
-    '7.100.51.198.rbl.test': { A: ['127.0.0.4'] },
-    'spf-fail.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
-    'spf-pass.test': { TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] },
-    'dmarc-reject.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
-    '_dmarc.dmarc-reject.test': { TXT: ['v=DMARC1; p=reject'] },
-  });
-  gw = await startGateway({
+  peers = await startInboundGateway({
+    zone: {
+      // 127.0.0.2 is listed; 127.0.0.3's lookup never answers; 198.51.100.7 is a listed relay.
+      '2.0.0.127.rbl.test': { A: ['127.0.0.2'] },
+      '3.0.0.127.rbl.test': { drop: true },
+      '7.100.51.198.rbl.test': { A: ['127.0.0.4'] },
+      'spf-fail.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+      'spf-pass.test': { TXT: ['v=spf1 ip4:127.0.0.0/8 -all'] },
+      'dmarc-reject.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+      '_dmarc.dmarc-reject.test': { TXT: ['v=DMARC1; p=reject'] },
+    },
+    dnsTimeout: '1s',
     config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      trustedNetworks: ['192.0.2.0/24'],
-      routes: { '*': `smtp://${sink.address}` },
       smtp: { recipients: ['a@example.test', 'b@example.test'] },
-      dns: { servers: [dns.address], timeout: '1s' },
       spamfinder: { rbl: { lists: ['rbl.test'] }, penetration: { maxInvalidRecipients: 3, blockTime: '10m' } },
     },
   });
+  ({ sink, gw, dns } = peers);
 });
 
 after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-  await dns?.stop();
+  await peers?.dispose();
 });
 
 const from = (ip: string) => ['--local-interface', ip];

@@ -6,40 +6,31 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
+import { startInboundGateway, type InboundGateway } from '../helpers/inbound-gateway.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 let sink: SmtpSink;
-let dns: DnsServer;
 let gw: Gateway;
+let peers: InboundGateway;
 
 before(async () => {
-  sink = await startSmtpSink();
-  dns = await startDnsServer({});
-  gw = await startGateway({
+  peers = await startInboundGateway({
     config: {
-      hostname: 'gate.example.test',
-      domains: ['example.test'],
-      // Loopback is outside: mail from the test is inbound and meets every filter.
-      trustedNetworks: ['192.0.2.0/24'],
-      routes: { '*': `smtp://${sink.address}` },
-      dns: { servers: [dns.address], timeout: '2s' },
       spamfinder: {
         profiles: { marking: { rules: 'mark', tag: '[RULES]' } },
         assign: { 'marked@example.test': 'marking' },
       },
     },
   });
+  ({ sink, gw } = peers);
 });
 
 after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-  await dns?.stop();
+  await peers?.dispose();
 });
 
 const mailOf = async (id: string) => (await gw.api('GET', `/api/v1/mails/${id}`)).json;

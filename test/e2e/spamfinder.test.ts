@@ -7,9 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGateway, type Gateway } from '../helpers/gateway.ts';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
+import type { Gateway } from '../helpers/gateway.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
+import { startInboundGateway, type InboundGateway } from '../helpers/inbound-gateway.ts';
 import { startClamd, ndbSignature, type Clamd } from '../helpers/clamd.ts';
 import { swaks } from '../helpers/swaks.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -18,21 +18,15 @@ import { tempDir } from '../helpers/tmp.ts';
 const VIRUS = 'GATEHOUSE-TEST-VIRUS-7f3a9c-PAYLOAD';
 
 let sink: SmtpSink;
-let dns: DnsServer;
-let clamd: Clamd;
 let gw: Gateway;
+let clamd: Clamd;
+let peers: InboundGateway;
 
 before(async () => {
-  sink = await startSmtpSink();
-  dns = await startDnsServer({});
   clamd = await startClamd({ 'gatehouse-test.ndb': ndbSignature('Gatehouse.Test.Virus', VIRUS) });
-  gw = await startGateway({
+  peers = await startInboundGateway({
     config: {
-      hostname: 'gate.example.test',
       domains: ['example.test', 'strict.example.test'],
-      trustedNetworks: ['192.0.2.0/24'],
-      routes: { '*': `smtp://${sink.address}` },
-      dns: { servers: [dns.address], timeout: '2s' },
       spamfinder: {
         lists: { abl: ['*@blocked.test'], sbl: ['block this subject'] },
         bayes: { minTrained: 5 },
@@ -42,12 +36,11 @@ before(async () => {
       },
     },
   });
+  ({ sink, gw } = peers);
 });
 
 after(async () => {
-  await gw?.dispose();
-  await sink?.stop();
-  await dns?.stop();
+  await peers?.dispose();
   await clamd?.dispose();
 });
 
