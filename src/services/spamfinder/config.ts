@@ -92,7 +92,7 @@ export const rulesSchema = z
     /** Off: BAYES alone decides, with bayes.threshold. */
     enabled: z.boolean().default(true),
     /** Spam probability (Bayes + rules) from which a mail is spam, once Bayes is trained. */
-    threshold: z.number().min(0.5).max(1).default(0.75),
+    threshold: z.number().min(0.5).max(1).default(0.7),
     /** The same while Bayes has not learned enough (rules alone, out of the box): cautious. */
     untrainedThreshold: z.number().min(0.5).max(1).default(0.8),
   })

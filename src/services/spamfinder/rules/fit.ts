@@ -6,6 +6,8 @@
 export interface Example {
   x: number[];
   spam: boolean;
+  /** Added to the example's log-odds as is (weights held fixed). */
+  offset?: number;
 }
 
 export interface Fitted {
@@ -43,7 +45,7 @@ export function fitLogistic(examples: Example[], opts: { l2?: number; iterations
     const H = Array.from({ length: dim }, () => new Array<number>(dim).fill(0));
     for (const e of examples) {
       const v = [1, ...e.x];
-      let z = 0;
+      let z = e.offset ?? 0;
       for (let i = 0; i < dim; i++) z += beta[i] * v[i];
       const p = sigmoid(z);
       const r = p - (e.spam ? 1 : 0);
@@ -74,18 +76,29 @@ export function fitLogistic(examples: Example[], opts: { l2?: number; iterations
  * Fits with each weight held to its declared direction (+1: counts for spam, -1: for wanted
  * mail): a weight that comes out the wrong way is fixed at 0 and the rest refitted. A rule then
  * never counts against what it documents, whatever quirk of a corpus would suggest.
+ * `bounds[i]` (default none) caps a weight's size: one over it is fixed at the bound and the rest
+ * refitted, so the others take up what the capped rule can no longer say.
  */
-export function fitSigned(examples: Example[], signs: readonly (1 | -1)[], opts: { l2?: number } = {}): Fitted {
+export function fitSigned(examples: Example[], signs: readonly (1 | -1)[], opts: { l2?: number; bounds?: readonly number[] } = {}): Fitted {
   const active = signs.map(() => true);
+  const fixed = signs.map(() => 0);
   for (;;) {
     const idx = active.flatMap((a, i) => (a ? [i] : []));
-    const f = fitLogistic(examples.map((e) => ({ x: idx.map((i) => e.x[i]), spam: e.spam })), opts);
-    const weights = signs.map(() => 0);
+    const offset = (e: Example) => (e.offset ?? 0) + e.x.reduce((z, x, i) => z + (x ? x * fixed[i] : 0), 0);
+    const f = fitLogistic(examples.map((e) => ({ x: idx.map((i) => e.x[i]), spam: e.spam, offset: offset(e) })), opts);
+    const weights = [...fixed];
     idx.forEach((i, k) => (weights[i] = f.weights[k]));
     const wrong = idx.filter((i) => weights[i] * signs[i] < 0);
-    if (!wrong.length) return { bias: f.bias, weights };
-    // Drop the most wrong one at a time: the others may turn right once it is gone.
-    const worst = wrong.reduce((a, b) => (Math.abs(weights[b]) > Math.abs(weights[a]) ? b : a));
-    active[worst] = false;
+    const over = idx.filter((i) => Math.abs(weights[i]) > (opts.bounds?.[i] ?? Infinity));
+    if (!wrong.length && !over.length) return { bias: f.bias, weights };
+    if (wrong.length) {
+      // Drop the most wrong one at a time: the others may turn right once it is gone.
+      const worst = wrong.reduce((a, b) => (Math.abs(weights[b]) > Math.abs(weights[a]) ? b : a));
+      active[worst] = false;
+    } else {
+      const worst = over.reduce((a, b) => (Math.abs(weights[b]) - opts.bounds![b] > Math.abs(weights[a]) - opts.bounds![a] ? b : a));
+      active[worst] = false;
+      fixed[worst] = signs[worst] * opts.bounds![worst];
+    }
   }
 }

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mailTokens } from '../bayes/tokens.ts';
-import { RULES } from './rules.ts';
+import { firstExternalClient, RULES } from './rules.ts';
+import { receivedHeader } from '../../smtp-receiver/received-header.ts';
 
 interface Parts {
   headers?: Record<string, string | null>;
@@ -43,6 +44,8 @@ const CASES: [string, Parts][] = [
   ['URI_MANY_SITES', { body: 'Links: http://a.example.com/ http://b.example.net/ http://c.example.org/ http://d.example.info/ http://e.example.biz/' }],
   ['URI_WEIRD_PORT', { body: 'Your prize: http://win.example.com:8181/claim' }],
   ['SUBJ_ALL_CAPS', { headers: { Subject: 'MAKE MONEY FAST TODAY' } }],
+  ['RCVD_DIRECT_MUA', { headers: { 'X-Mailer': 'Microsoft Outlook Express 6.00.2900.2180', 'X-MimeOLE': 'Produced By Microsoft MimeOLE V6.00.2900.2180', Received: 'from home.example.org (home.example.org [198.51.100.17]) by mx.example.net (Postfix) with ESMTP id 4F; Sat, 28 Nov 2026 10:00:05 +0000' } }],
+  ['RCVD_HELO_BOGUS', { headers: { Received: 'from friend (0x50a140c3.adsl-dhcp.example.dk [198.51.100.195]) by mx.example.net (8.13.8/8.13.8) with ESMTP id l38H; Sat, 28 Nov 2026 10:00:05 +0000' } }],
   ['SUBJ_TRAILING_ID', { headers: { Subject: 'Your offer is waiting       xk29sd' } }],
   ['SUBJ_REPLY', { headers: { Subject: 'Re: Notes from the meeting', 'In-Reply-To': '<x@mail.example.net>' } }],
   ['BODY_CAPS', { body: 'THIS IS THE BEST OFFER YOU WILL EVER SEE AND YOU MUST ACT NOW BEFORE IT IS GONE FOREVER AND EVER, WE MEAN IT, REALLY THIS TIME.' }],
@@ -142,6 +145,30 @@ test('rules stay silent where their signal is absent', async () => {
   const same = await hits({ html: '<p>Read it at <a href="https://news.example.com/a/1">https://www.example.com/a/1</a> when you have the time to look at it, thanks.</p>' });
   assert.ok(!same.includes('HTML_LINK_MISMATCH'), same.join(' '));
   assert.ok(!(await hits({ headers: { Subject: 'Meeting at 10' } })).includes('SUBJ_TRAILING_ID'));
+  // Dates, issue and order numbers end wanted subjects; RFC 5322 allows a Message-ID host without a dot.
+  for (const Subject of ['Weekly digest - April 16, 2007', 'FOX 411', 'Your order #48213']) assert.ok(!(await hits({ headers: { Subject } })).includes('SUBJ_TRAILING_ID'), Subject);
+  assert.ok(!(await hits({ headers: { 'Message-ID': '<16679063.1176863001745.JavaMail.Administrator@ap7>' } })).includes('HDR_MID_ODD'));
   const relayed = await hits({ headers: { Received: 'from mail.other.example.com (mail.other.example.com [192.0.2.1]) by mx.example.net; Sat, 28 Nov 2026 10:00:05 +0000' } });
   assert.ok(!relayed.includes('RCVD_SENDER_SITE') && !relayed.includes('RCVD_DYNAMIC'), relayed.join(' '));
+});
+
+test('RCVD_HELO_BOGUS reads the greeting of the first client outside the site, in the common Received: forms', async () => {
+  const client = (...lines: string[]) => firstExternalClient(lines.map((l) => `Received: ${l}`));
+  // Ours / Sendmail / Postfix, Exim, qmail; hops from loopback or private addresses are passed over.
+  assert.deepEqual(client('from friend (localhost [127.0.0.1]) by mx.example.net', 'from mail.example.org (mail.example.org [203.0.113.9]) by relay.example.net'), { helo: 'mail.example.org', ip: '203.0.113.9', direct: true });
+  assert.deepEqual(client('from [198.51.100.7] (helo=zvzyz) by mx.example.net with smtp (Exim 4.43)'), { helo: 'zvzyz', ip: '198.51.100.7', direct: true });
+  assert.deepEqual(client('from 198.51.100.8 (HELO mail.example.com) by mx.example.net with esmtp'), { helo: 'mail.example.com', ip: '198.51.100.8', direct: true });
+  assert.equal(client('from mail.internal (mail.internal [10.1.2.3]) by mx.example.net'), null);
+  // A relay of the receiving site itself is passed over; the hop below it is the client.
+  assert.deepEqual(client('from relay2.example.net (relay2.example.net [192.0.2.80]) by mx.example.net', 'from pc17 (dsl-17.example.org [198.51.100.17]) by relay2.example.net'), { helo: 'pc17', ip: '198.51.100.17', direct: true });
+  const bogus = async (Received: string) => (await hits({ headers: { Received } })).includes('RCVD_HELO_BOGUS');
+  assert.equal(await bogus('from localhost ([198.51.100.9]) by mx.example.net with SMTP; Sat, 28 Nov 2026 10:00:05 +0000'), true);
+  // A mail program's mail that passed its provider's server first is not "direct".
+  const viaProvider = await hits({ headers: { 'User-Agent': 'Mozilla Thunderbird', Received: 'from smtp.provider.example (smtp.provider.example [192.0.2.25]) by mx.example.net; Sat, 28 Nov 2026 10:00:05 +0000\r\nReceived: from [192.168.1.20] (dsl-17.provider.example [198.51.100.17]) by smtp.provider.example; Sat, 28 Nov 2026 10:00:01 +0000' } });
+  assert.ok(!viaProvider.includes('RCVD_DIRECT_MUA'), viaProvider.join(' '));
+  assert.equal(await bogus('from 198.51.100.9 ([198.51.100.9]) by mx.example.net with SMTP; Sat, 28 Nov 2026 10:00:05 +0000'), true);
+  // An address literal is what RFC 5321 asks of a client without a name; a FQDN is fine.
+  assert.equal(await bogus('from [198.51.100.9] ([198.51.100.9]) by mx.example.net with SMTP; Sat, 28 Nov 2026 10:00:05 +0000'), false);
+  assert.equal(await bogus(receivedHeader({ helo: 'mail-ed1-f54.google.com', clientIp: '209.85.208.54', hostname: 'mx.example.net', protocol: 'ESMTPS', id: 'x1' }).slice('Received: '.length).replace(/\r\n\t/g, ' ').trim()), false);
+  assert.equal(await bogus(receivedHeader({ helo: 'DESKTOP-4F2K', clientIp: '198.51.100.10', hostname: 'mx.example.net', protocol: 'ESMTP', id: 'x2' }).slice('Received: '.length).replace(/\r\n\t/g, ' ').trim()), true);
 });

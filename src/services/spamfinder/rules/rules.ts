@@ -53,6 +53,15 @@ function linkMismatch(html: string): boolean {
   return false;
 }
 
+/**
+ * A subject ending in a run of spaces before a last word, or in a random id (letters and digits
+ * mixed, 5+ characters: "xkq7z8"). A trailing plain number is not enough: dates ("April 16, 2007"),
+ * issue and order numbers end wanted subjects every day (found on the TREC 2007 corpus' ham).
+ */
+function subjectTrailingId(subject: string): boolean {
+  return /\s{3,}\S+\s*$|[\s_-]+(?=\w*\d)(?=\w*[a-z])\w{5,}\s*$/i.test(subject);
+}
+
 /** Parses an RFC 5322 date (as in Date: or at the end of Received:), in ms, or NaN. */
 function when(s: string): number {
   return Date.parse(s.replace(/\([^)]*\)/g, '').trim());
@@ -78,6 +87,53 @@ function relayHosts(line: string): string[] {
   const inner = (from[2] ?? '').split(/[\s[\]]+/).filter((x) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(x) && !/^\d+\.\d+\.\d+\.\d+$/.test(x));
   return [from[1], ...inner].map((h) => h.toLowerCase());
 }
+/** An IPv4 or IPv6 address that is not on the public internet (private, loopback, link-local, unique local). */
+function privateIp(ip: string): boolean {
+  return /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.)/.test(ip) || /^(::1$|f[cd]|fe80:)/i.test(ip);
+}
+
+/** What a Received: line says of its sending side: the greeting, the address, the names. */
+function hop(raw: string): { helo: string; ip: string | null; names: string[]; by: string | null } | null {
+  const line = raw.replace(/\s+/g, ' ');
+  const from = /^received: from (\S*)(.*?)(?: by (\S+)|;|$)/i.exec(line);
+  if (!from) return null;
+  const rest = from[2];
+  const ip = /\[(?:ipv6:)?([0-9a-f.:]+)\]/i.exec(rest)?.[1] ?? /\((\d+\.\d+\.\d+\.\d+)\)/.exec(rest)?.[1] ?? /^\[?(\d+\.\d+\.\d+\.\d+)\]?$/.exec(from[1])?.[1] ?? null;
+  // Exim and qmail name the greeting apart ("helo=x", "HELO x"); the others put it first.
+  const helo = (/\bhelo[= ]([^\s)\]"]+)/i.exec(rest)?.[1] ?? from[1]).toLowerCase();
+  const names = [from[1], ...rest.split(/[\s()[\]@]+/)].filter((x) => /^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$/i.test(x)).map((x) => x.toLowerCase());
+  return { helo, ip, names, by: from[3]?.toLowerCase() ?? null };
+}
+
+/**
+ * The client that handed the mail to the first server of a site: the newest Received: line whose
+ * sending side has a public address and is not a server of the receiving site itself (a hop inside
+ * the site, from loopback or a private network is passed over). Reads the common forms: ours,
+ * Sendmail's and Postfix' "from HELO (RDNS [IP])", Exim's "from RDNS ([IP] helo=HELO)", qmail's
+ * "from RDNS (HELO helo) (IP)". `direct`: there is no older Received: line at all, so this client
+ * is where the mail began (a mail program talking straight to a site's MX; a list server's own
+ * lines, even without addresses — qmail's "invoked from network" —, show the mail came from elsewhere).
+ */
+export function firstExternalClient(lines: readonly string[]): { helo: string; ip: string; direct: boolean } | null {
+  const hops = lines.slice(0, 12).map(hop);
+  for (const [i, h] of hops.entries()) {
+    if (!h?.ip || privateIp(h.ip)) continue;
+    if (h.by && h.names.some((n) => siteOf(n) === siteOf(h.by!))) continue;
+    return { helo: h.helo, ip: h.ip, direct: i === lines.length - 1 };
+  }
+  return null;
+}
+
+/** Written by a desktop mail program (by its X-Mailer / User-Agent; not X-MimeOLE, which server-side CDO writes too). */
+const desktopMua = (m: RuleInput) => /outlook|thunderbird|eudora|the bat!|windows (live )?mail|apple mail|evolution|kmail|claris|pegasus/i.test(header(m, 'x-mailer') + ' ' + header(m, 'user-agent'));
+
+/** A HELO/EHLO name RFC 5321 does not allow from the internet: no domain name, localhost, a bare IP. An address literal is allowed. */
+function heloBogus(helo: string): boolean {
+  if (/^\[(ipv6:)?[0-9a-f.:]+\]$/i.test(helo)) return false;
+  if (/^localhost(\.|$)/i.test(helo)) return true;
+  return !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.[a-z]{2,}\.?$/i.test(helo);
+}
+
 const receivedLines = (m: RuleInput) => (m.parsed.headerLines ?? []).filter((x) => x.key === 'received').map((x) => x.line);
 /** Host names of consumer access lines (dial-up, DSL, cable, pools): mail servers are not named so. */
 const DYNAMIC = /(^|[.-])(dial|dialup|dsl|adsl|xdsl|ppp|pppoe|pool|dyn|dynamic|dhcp|cable|catv|modem|client|cpe|user)[.\d-]|\d{1,3}[.-]\d{1,3}[.-]\d{1,3}[.-]\d{1,3}[.-]/i;
@@ -223,7 +279,7 @@ export const RULES: Rule[] = [
   { name: 'URI_WEIRD_PORT', spammy: true, describe: 'a link to a web server on an unusual port (throw-away servers)', test: (m) => urls(m).some((u) => { const p = /^https?:\/\/[^/?#@]*:(\d+)/i.exec(u)?.[1]; return !!p && p !== '80' && p !== '443'; }) },
   // Subject.
   { name: 'SUBJ_ALL_CAPS', spammy: true, describe: 'subject in capitals', test: (m) => { const s = (m.parsed.subject ?? '').replace(/[^A-Za-z]/g, ''); return s.length >= 10 && s === s.toUpperCase(); } },
-  { name: 'SUBJ_TRAILING_ID', spammy: true, describe: 'subject ending in a run of spaces or a random id (defeats duplicate detection)', test: (m) => /\s{3,}\S+\s*$|[\s_-]+(?=\w*\d)(?=\w*[a-z])\w{5,}\s*$|\s[#(\[]?\d{3,}[)\]]?\s*$/i.test(m.parsed.subject ?? '') },
+  { name: 'SUBJ_TRAILING_ID', spammy: true, describe: 'subject ending in a run of spaces or a random id (defeats duplicate detection)', test: (m) => subjectTrailingId(m.parsed.subject ?? '') },
   { name: 'SUBJ_REPLY', spammy: false, describe: 'subject of a reply or forward (Re:, Fwd:, AW:)', test: (m) => /^\s*(re|fwd?|aw|sv)\s*(\[\d+\])?:/i.test(m.parsed.subject ?? '') && has(m, 'in-reply-to') },
   // Body text.
   { name: 'BODY_CAPS', spammy: true, describe: 'a third or more of the words in capitals', test: (m) => capsShare(m.visible) >= 0.33 },
@@ -237,7 +293,7 @@ export const RULES: Rule[] = [
   // Headers.
   { name: 'HDR_MISSING_DATE', spammy: true, describe: 'no Date: header (every mail program writes one)', test: (m) => !has(m, 'date') },
   { name: 'HDR_MISSING_MID', spammy: true, describe: 'no Message-ID: header', test: (m) => !has(m, 'message-id') },
-  { name: 'HDR_MID_ODD', spammy: true, describe: 'a Message-ID that is not <local@domain.tld>', test: (m) => has(m, 'message-id') && !/^<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>$/.test(header(m, 'message-id')) },
+  { name: 'HDR_MID_ODD', spammy: true, describe: 'a Message-ID that is not <left@right> (RFC 5322; a right side without a dot, as <x@ap7>, is allowed and common)', test: (m) => has(m, 'message-id') && !/^<[^<>@\s]+@[^<>@\s]+>$/.test(header(m, 'message-id')) },
   { name: 'HDR_TO_UNDISCLOSED', spammy: true, describe: 'no visible recipient (empty To:, "undisclosed recipients")', test: (m) => !has(m, 'to') || /undisclosed|recipient list suppressed|^\s*:?;?\s*$/i.test(header(m, 'to')) },
   { name: 'HDR_DATE_FUTURE', spammy: true, describe: 'Date: more than 12 hours after the mail was received', test: (m) => { const d = when(header(m, 'date')); const r = receivedAt(m); return d - r > 12 * HOUR; } },
   { name: 'HDR_DATE_PAST', spammy: true, describe: 'Date: more than 4 days before the mail was received', test: (m) => { const d = when(header(m, 'date')); const r = receivedAt(m); return r - d > 96 * HOUR; } },
@@ -256,6 +312,8 @@ export const RULES: Rule[] = [
   { name: 'HDR_MID_SAME_SITE', spammy: false, describe: 'the Message-ID was made on the sender\'s site', test: (m) => { const id = /@([^>\s]+)>?$/.exec(header(m, 'message-id'))?.[1]; const f = /@([^\s>]+)/.exec(header(m, 'from'))?.[1]; return !!id && !!f && siteOf(id) === siteOf(f); } },
   { name: 'URI_SENDER_SITE', spammy: false, describe: 'links to the sender\'s own site (a real sender points to itself; forged senders cannot)', test: (m) => { const f = fromSite(m); return !!f && urls(m).some((u) => { const h = hostOf(u); return !!h && siteOf(h) === f; }); } },
   { name: 'RCVD_DYNAMIC', spammy: true, describe: 'handed over by a host named as a consumer access line (dial-up, DSL, cable, address pool)', test: (m) => receivedLines(m).slice(0, 6).some((l) => relayHosts(l).some((h) => DYNAMIC.test(h))) },
+  { name: 'RCVD_HELO_BOGUS', spammy: true, describe: 'the client that handed the mail in greeted with a name that is no domain (HELO friend, HELO localhost from the internet, a bare IP), against RFC 5321 4.1.1.1', test: (m) => { const c = firstExternalClient(receivedLines(m)); return !!c && heloBogus(c.helo); } },
+  { name: 'RCVD_DIRECT_MUA', spammy: true, describe: 'written by a desktop mail program (Outlook, Thunderbird, …) yet handed straight to a mail server by the computer it was written on, with no provider\'s server in between (how hijacked PCs send; people send through their provider)', test: (m) => desktopMua(m) && !!firstExternalClient(receivedLines(m))?.direct },
   { name: 'RCVD_SENDER_SITE', spammy: false, describe: 'relayed by a server of the sender\'s own site', test: (m) => { const f = fromSite(m); return !!f && receivedLines(m).some((l) => relayHosts(l).some((h) => siteOf(h) === f)); } },
   { name: 'HDR_RETURN_PATH_SAME_SITE', spammy: false, describe: 'bounces go to the sender\'s site (Return-Path / MAIL FROM)', test: (m) => { const f = fromSite(m); const r = /@([a-z0-9.-]+)/i.exec(m.returnPath)?.[1]; return !!f && !!r && siteOf(r) === f; } },
 ];
