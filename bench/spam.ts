@@ -32,7 +32,7 @@ import { mailTokens } from '../src/services/spamfinder/bayes/tokens.ts';
 import { classify } from '../src/services/spamfinder/bayes/classifier.ts';
 import { RULES, siteOf } from '../src/services/spamfinder/rules/rules.ts';
 import { fitSigned } from '../src/services/spamfinder/rules/fit.ts';
-import { calibrate } from '../src/services/spamfinder/rules/calibrate.ts';
+import { calibrate, enoughToCalibrate, leaveSourceOut } from '../src/services/spamfinder/rules/calibrate.ts';
 import { combine, features, MIN_SIGNS_UNTRAINED } from '../src/services/spamfinder/rules/combiner.ts';
 import type { Weights } from '../src/services/spamfinder/rules/weights.ts';
 import { FuzzyFilter } from '../src/services/fuzzy-filter/index.ts';
@@ -159,7 +159,7 @@ async function benchGatehouse(p: Protocol): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-spam-gh-'));
   try {
     const store = openSqliteStore(dir);
-    const bayes = new BayesFilter(store.spam, bayesSchema.parse({}));
+    const bayes = new BayesFilter(store.spam, bayesSchema.parse({}), store.settings);
     const fuzzy = new FuzzyFilter({ config: validateConfig({}), store: store.spam, log: undefined as never });
     const t0 = performance.now();
     // As `gatehouse spamfinder learn`: Bayes learns both classes, spam also gives FUZZY prints.
@@ -168,14 +168,18 @@ async function benchGatehouse(p: Protocol): Promise<Figures> {
         const lessons = [];
         for (const f of all.slice(i, i + 200)) {
           const t = await mailTokens(strip(readFileSync(f)));
-          lessons.push({ digest: t.digest, tokens: t.hashes, class: cls });
+          lessons.push(BayesFilter.lesson(t, cls));
           if (cls === 'spam') await fuzzy.add(t.text, t.digest);
         }
         await bayes.learn(lessons);
       }
     }
+    // As the appliance does a few seconds after learning: fit the Bayes side to this site.
+    bayes.close();
+    const calibration = await bayes.calibrate();
     const trainSec = (performance.now() - t0) / 1000;
     const status = await bayes.status();
+    console.log(`gatehouse: ${calibration ? `calibrated on ${calibration.examples.spam} spam + ${calibration.examples.ham} ham (${calibration.hamSources} ham sources): bias ${calibration.bias}, Bayes ${calibration.bayes} / ${calibration.bayesHam}` : 'not calibrated (sample too small): shipped weights'}`);
     console.log(`gatehouse: learned ${status.ham} ham + ${status.spam} spam in ${fmt(trainSec)} s; ${status.tokens} tokens (bound ${status.maxTokens}); ${await fuzzy.count()} fuzzy prints`);
     await store.close();
     const dbMb = statSync(join(dir, 'gatehouse.db')).size / 1048576;
@@ -337,7 +341,7 @@ async function benchSpamAssassin(p: Protocol): Promise<Figures> {
  * correspondent), and the only estimate of that the training part can give.
  */
 const OTHER_ROLE = process.env.BENCH_SPAM_CV_OTHER_ROLE ?? 'check';
-const CALIBRATE = process.env.BENCH_SPAM_CV_CALIBRATE === '1';
+const CALIBRATE = process.env.BENCH_SPAM_CV_CALIBRATE !== '0';
 if (OTHER_ROLE !== 'check' && OTHER_ROLE !== 'fit') throw new Error('BENCH_SPAM_CV_OTHER_ROLE must be check or fit');
 const SPLIT = (process.env.BENCH_SPAM_CV_SPLIT ?? 'source') as 'source' | 'time';
 if (SPLIT !== 'source' && SPLIT !== 'time') throw new Error('BENCH_SPAM_CV_SPLIT must be source or time');
@@ -408,7 +412,7 @@ async function crossValidate(): Promise<void> {
     const models = new Map(sites.map((site) => [site.corpus, trainOne(set.filter((m) => m.corpus === site.corpus))]));
     return (m: (typeof mails)[number]) => models.get(m.corpus)!(m);
   };
-  const trainOne = (set: typeof mails) => {
+  const countsOf = (set: typeof mails) => {
     const counts = new Map<number, { spam: number; ham: number }>();
     const totals = { spam: 0, ham: 0 };
     for (const m of set) {
@@ -419,6 +423,10 @@ async function crossValidate(): Promise<void> {
         m.spam ? c.spam++ : c.ham++;
       }
     }
+    return { counts, totals };
+  };
+  const trainOne = (set: typeof mails) => {
+    const { counts, totals } = countsOf(set);
     return (m: (typeof mails)[number]) => classify(m.hashes, counts, totals, opts).score;
   };
   /** Out-of-fold Bayes scores of `set` (each mail scored by a model that never saw its fold). */
@@ -440,15 +448,21 @@ async function crossValidate(): Promise<void> {
     const outer = mails.filter((m) => m.fold === k);
     const innerOof = oof(inner);
     const model = train(mails.filter((m) => m.fold !== k));
-    const wr = toWeights(fitR(inner.map((m) => ({ x: features(m.rules, null, names), spam: m.spam }))), names, false);
+    // Rules alone (out of the box) are fitted on every site: nothing calibrates them to a site.
+    const wr = toWeights(fitR(mails.filter((m) => m.fold !== k).map((m) => ({ x: features(m.rules, null, names), spam: m.spam }))), names, false);
     const wb = toWeights(fitB(inner.map((m) => ({ x: features(m.rules, innerOof.get(m)!, names), spam: m.spam }))), names, true);
-    // BENCH_SPAM_CV_CALIBRATE=1: each site refits bias and Bayes weights on its own learned mail
-    // (rules/calibrate.ts, as `gatehouse spamfinder learn` does), the rule weights held.
+    // Each site refits bias and Bayes weights on its own learned mail (rules/calibrate.ts, as the
+    // appliance does after learning), the rule weights held; BENCH_SPAM_CV_CALIBRATE=0: shipped weights.
     const perSite = new Map<string, Weights>();
     if (CALIBRATE) {
-      const siteInner = mails.filter((m) => m.fold !== k);
-      const siteOof = oof(siteInner);
-      for (const site of sites) perSite.set(site.corpus, calibrate(siteInner.filter((m) => m.corpus === site.corpus).map((m) => ({ rules: m.rules, bayes: siteOof.get(m)!, spam: m.spam })), wb));
+      for (const site of sites) {
+        // The site's learned mail (its other folds) as the appliance's sample: counts over all of it, each mail scored without its source.
+        const learned = mails.filter((m) => m.fold !== k && m.corpus === site.corpus);
+        const samples = learned.map((m) => ({ class: m.spam ? ('spam' as const) : ('ham' as const), source: m.source, rules: m.rules, tokens: m.hashes }));
+        const { counts, totals } = countsOf(learned);
+        const examples = leaveSourceOut(samples, counts, totals, bayesSchema.parse({}).minTrained);
+        if (enoughToCalibrate(samples, examples)) perSite.set(site.corpus, calibrate(examples, wb));
+      }
     }
     for (const m of outer) {
       const b = model(m);
@@ -477,7 +491,7 @@ async function crossValidate(): Promise<void> {
   const fitSet = mails.filter((m) => m.corpus === 'spamassassin' || OTHER_ROLE === 'fit');
   const all = oof(fitSet);
   const wb = toWeights(fitB(fitSet.map((m) => ({ x: features(m.rules, all.get(m)!, names), spam: m.spam }))), names, true);
-  const wr = toWeights(fitR(fitSet.map((m) => ({ x: features(m.rules, null, names), spam: m.spam }))), names, false);
+  const wr = toWeights(fitR(mails.map((m) => ({ x: features(m.rules, null, names), spam: m.spam }))), names, false);
   console.log('rule            ham hits  spam hits  weight(with Bayes)  weight(rules only)');
   for (const n of names) {
     const h = mails.filter((m) => !m.spam && m.rules.includes(n)).length;

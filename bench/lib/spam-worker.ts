@@ -19,7 +19,8 @@ interface Job {
 const job = workerData as Job;
 const store = openSqliteStore(job.dataDir);
 const cfg = spamfinderConfigSchema.parse({});
-const bayes = new BayesFilter(store.spam, cfg.bayes);
+// With the settings: the site's calibration (fitted after training) is read as in the appliance.
+const bayes = new BayesFilter(store.spam, cfg.bayes, store.settings);
 const fuzzy = new FuzzyFilter({ config: validateConfig({}), store: store.spam, log: undefined as never });
 await fuzzy.start();
 // Loaded and opened: the clock starts when every thread is ready (start-up is not scanning).

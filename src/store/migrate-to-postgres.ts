@@ -69,6 +69,7 @@ const CORE_TABLES = [
   'bayes_tokens',
   'bayes_messages',
   'bayes_totals',
+  'bayes_samples',
   'filter_lists',
   'fuzzy_prints',
   'fuzzy_hashes',

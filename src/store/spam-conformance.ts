@@ -31,6 +31,27 @@ export function spamStoreConformance(o: { name: string; open(): Promise<{ store:
     assert.equal((await s.spam.bayesSize()).tokens, 500);
   });
 
+  withStore('calibration sample: kept with its facts, moved with its mail, bounded per class', async (s) => {
+    const big = 2 ** 53 - 1;
+    await s.spam.bayesLearn([
+      { digest: 's1', tokens: [big, 7], class: 'spam', sample: { source: 'from:spam.example', rules: ['HDR_DATE_ODD'] } },
+      { digest: 'h1', tokens: [7, 8], class: 'ham', sample: { source: 'list:dev.example.org', rules: [] } },
+      { digest: 'x1', tokens: [9], class: 'ham' },
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    await s.spam.bayesLearn([{ digest: 's2', tokens: [10], class: 'spam', sample: { source: 'from:spam.example', rules: [] } }]);
+    let all = await s.spam.bayesSamples();
+    assert.deepEqual(all.map((x) => x.digest).sort(), ['h1', 's1', 's2']);
+    assert.deepEqual(all.find((x) => x.digest === 's1'), { digest: 's1', class: 'spam', source: 'from:spam.example', rules: ['HDR_DATE_ODD'], tokens: [big, 7] });
+    // Released as ham: the sample follows its mail.
+    await s.spam.bayesLearn([{ digest: 's1', tokens: [big, 7], class: 'ham' }]);
+    all = await s.spam.bayesSamples();
+    assert.equal(all.find((x) => x.digest === 's1')!.class, 'ham');
+    // One per class: the newest stay.
+    assert.equal(await s.spam.bayesPruneSamples(1), 1);
+    assert.deepEqual((await s.spam.bayesSamples()).map((x) => x.digest).sort(), ['s1', 's2']);
+  });
+
   withStore('Bayes counts never go negative: a mail moved after its tokens were pruned', async (s) => {
     const old = Array.from({ length: 20 }, (_, i) => 50_000 + i);
     await s.spam.bayesLearn([{ digest: 'old', tokens: old, class: 'spam' }]);

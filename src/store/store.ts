@@ -518,6 +518,18 @@ export interface BayesLesson {
   /** Unique 53-bit token hashes of the mail. */
   tokens: number[];
   class: 'spam' | 'ham';
+  /** Given: the mail is also kept in the calibration sample (bayesSamples) with these facts. */
+  sample?: { source: string; rules: string[] };
+}
+
+/** A learned mail kept for calibrating the content filter to the site (rules/calibrate.ts). */
+export interface BayesSample {
+  digest: string;
+  class: 'spam' | 'ham';
+  /** Where it came from: its list, else its sender's site (so a sender can be left out). */
+  source: string;
+  rules: string[];
+  tokens: number[];
 }
 
 /** Company-wide (owner "") filter list names: allow lists AWL/DWL/NWL/SWL, block lists ABL/DBL/NBL/SBL. */
@@ -549,6 +561,10 @@ export interface SpamStore {
   /** Drops the least recently learned tokens beyond `maxTokens`; returns how many went. */
   bayesPrune(maxTokens: number): Promise<number>;
   bayesSize(): Promise<{ tokens: number; messages: number }>;
+  /** The calibration sample: learned mails given with `sample`, newest first per class. */
+  bayesSamples(): Promise<BayesSample[]>;
+  /** Keeps the newest `maxPerClass` samples of each class; returns how many went. */
+  bayesPruneSamples(maxPerClass: number): Promise<number>;
   listEntries(owner?: string): Promise<FilterListEntry[]>;
   /** Adds an entry (an existing equal one is returned unchanged). */
   addListEntry(e: { list: FilterListName; value: string; owner?: string; comment?: string | null; createdBy: string }): Promise<FilterListEntry>;

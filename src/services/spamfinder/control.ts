@@ -7,7 +7,7 @@ import type { FlowEngine } from '../../flow/flow-engine.ts';
 import { QueueConflict, type FilterListEntry, type FilterListName, type Store } from '../../store/store.ts';
 import type { Logger } from '../log-manager/logger.ts';
 import { ControlError, type MailDetail } from '../system-manager/control.ts';
-import type { BayesFilter } from './bayes/bayes-filter.ts';
+import { BayesFilter } from './bayes/bayes-filter.ts';
 import type { FuzzyFilter } from '../fuzzy-filter/index.ts';
 import { mailTokens, MAX_INPUT } from './bayes/tokens.ts';
 import { LIST_NAMES, normaliseListValue, type FilterLists } from './lists.ts';
@@ -66,7 +66,7 @@ export interface SpamfinderControl {
   /** Content verdicts (lists, Bayes and the rule layer, as for inbound mail; no virus scan) of mails given here. */
   check(mails: Buffer[]): Promise<CheckResult[]>;
   bayes: {
-    status(): Promise<{ spam: number; ham: number; tokens: number; ready: boolean; maxTokens: number }>;
+    status(): ReturnType<BayesFilter['status']>;
     learn(cls: 'spam' | 'ham', mails: Buffer[], actor: string): Promise<{ learned: number; skipped: number }>;
   };
 }
@@ -127,7 +127,7 @@ export function createSpamfinderControl(d: { store: Store; engine: FlowEngine; l
     const lessons = [];
     for (const raw of mails) {
       const t = await mailTokens(raw.length > MAX_INPUT ? raw.subarray(0, MAX_INPUT) : raw);
-      lessons.push({ digest: t.digest, tokens: t.hashes, class: cls });
+      lessons.push(BayesFilter.lesson(t, cls));
       if (cls === 'spam' && d.fuzzy) await d.fuzzy.add(t.text, t.digest);
     }
     return d.bayes.learn(lessons);

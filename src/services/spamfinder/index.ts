@@ -37,7 +37,7 @@ export function createSpamfinder(d: SpamfinderDeps): SpamfinderService {
   const c = d.config;
   const cfg = c.spamfinder;
   const lists = new FilterLists(cfg.lists, d.store.spam);
-  const bayes = new BayesFilter(d.store.spam, cfg.bayes);
+  const bayes = new BayesFilter(d.store.spam, cfg.bayes, d.store.settings, (err) => d.log.warn('could not calibrate the content filter to this site', { err }));
   const callout = cfg.src.enabled
     ? new SenderCallout({ hostname: c.hostname, dns: { servers: c.dns.servers, timeout: c.dns.timeout }, timeout: cfg.src.timeout, cacheTtl: cfg.src.cacheTtl, port: c.delivery.mxPort })
     : null;
@@ -116,6 +116,7 @@ export function createSpamfinder(d: SpamfinderDeps): SpamfinderService {
       run();
     },
     async stop() {
+      bayes.close();
       if (timer) clearInterval(timer);
       timer = null;
       await reports?.stop();

@@ -3,7 +3,8 @@
 // insert-or-compare-and-set on its digest row, so concurrent learners never lose or double a
 // count. Token upserts go in hash order (no deadlock between nodes); writes resolve after COMMIT.
 import type pg from 'pg';
-import type { BayesCounts, BayesLesson, FilterListEntry, FilterListName, SpamStore } from '../store.ts';
+import type { BayesCounts, BayesLesson, BayesSample, FilterListEntry, FilterListName, SpamStore } from '../store.ts';
+import { packTokens, unpackTokens } from '../rows/token-blob.ts';
 import { toFilterListEntry, type FilterListRow } from '../rows/filter-list-row.ts';
 import type { PgDatabase } from './database.ts';
 import { LOCK, lockChain } from './chain-lock.ts';
@@ -42,6 +43,13 @@ export class PgSpamStore implements SpamStore {
       // In the given order, as SQLite learns them (a digest learned twice in one call moves).
       for (const l of lessons) {
         const was = await this.claimLesson(c, l, now);
+        if (l.sample) {
+          await c.query(
+            `INSERT INTO bayes_samples (digest, class, source, rules, tokens, at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (digest) DO UPDATE SET class = EXCLUDED.class, source = EXCLUDED.source, rules = EXCLUDED.rules, tokens = EXCLUDED.tokens, at = EXCLUDED.at`,
+            [l.digest, l.class, l.sample.source, JSON.stringify(l.sample.rules), packTokens(l.tokens), now],
+          );
+        } else if (was === 'other') await c.query('UPDATE bayes_samples SET class = $1, at = $2 WHERE digest = $3', [l.class, now, l.digest]);
         if (was === 'same') continue;
         const spam = l.class === 'spam' ? 1 : 0;
         const ham = 1 - spam;
@@ -98,6 +106,21 @@ export class PgSpamStore implements SpamStore {
       const r = await c.query('DELETE FROM bayes_tokens WHERE h IN (SELECT h FROM bayes_tokens ORDER BY touched, h LIMIT $1)', [n - maxTokens]);
       return r.rowCount ?? 0;
     });
+  }
+
+  async bayesSamples(): Promise<BayesSample[]> {
+    const r = await this.db.query<{ digest: string; class: 'spam' | 'ham'; source: string; rules: string; tokens: Buffer }>('SELECT digest, class, source, rules, tokens FROM bayes_samples ORDER BY class, at DESC');
+    return r.rows.map((x) => ({ digest: x.digest, class: x.class, source: x.source, rules: JSON.parse(x.rules) as string[], tokens: unpackTokens(x.tokens) }));
+  }
+
+  async bayesPruneSamples(maxPerClass: number): Promise<number> {
+    const r = await this.db.query(
+      `DELETE FROM bayes_samples s USING (
+         SELECT digest, row_number() OVER (PARTITION BY class ORDER BY at DESC, digest) AS n FROM bayes_samples
+       ) o WHERE s.digest = o.digest AND o.n > $1`,
+      [maxPerClass],
+    );
+    return r.rowCount ?? 0;
   }
 
   async bayesSize(): Promise<{ tokens: number; messages: number }> {

@@ -2,7 +2,8 @@
 // Token lookups read in chunks of 500 parameters; learning is one write-batcher job per call, so
 // a corpus import of thousands of mails costs a handful of commits.
 import type Database from 'better-sqlite3';
-import type { BayesCounts, BayesLesson, FilterListEntry, FilterListName, SpamStore } from '../store.ts';
+import type { BayesCounts, BayesLesson, BayesSample, FilterListEntry, FilterListName, SpamStore } from '../store.ts';
+import { packTokens, unpackTokens } from '../rows/token-blob.ts';
 import { toFilterListEntry, type FilterListRow } from '../rows/filter-list-row.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
@@ -32,6 +33,12 @@ export class SqliteSpamStore implements SpamStore {
       messageCount: db.prepare('SELECT COUNT(*) AS n FROM bayes_messages'),
       prune: db.prepare('DELETE FROM bayes_tokens WHERE h IN (SELECT h FROM bayes_tokens ORDER BY touched LIMIT ?)'),
       pruneDigests: db.prepare('DELETE FROM bayes_messages WHERE digest IN (SELECT digest FROM bayes_messages ORDER BY at LIMIT ?)'),
+      keepSample: db.prepare(
+        'INSERT INTO bayes_samples (digest, class, source, rules, tokens, at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO UPDATE SET class = excluded.class, source = excluded.source, rules = excluded.rules, tokens = excluded.tokens, at = excluded.at',
+      ),
+      moveSample: db.prepare('UPDATE bayes_samples SET class = ?, at = ? WHERE digest = ?'),
+      samples: db.prepare('SELECT digest, class, source, rules, tokens FROM bayes_samples ORDER BY class, at DESC'),
+      pruneSamples: db.prepare("DELETE FROM bayes_samples WHERE class = ? AND digest NOT IN (SELECT digest FROM bayes_samples WHERE class = ? ORDER BY at DESC LIMIT ?)"),
       lists: db.prepare('SELECT * FROM filter_lists ORDER BY list, value'),
       listsOf: db.prepare('SELECT * FROM filter_lists WHERE owner = ? ORDER BY list, value'),
       findEntry: db.prepare('SELECT * FROM filter_lists WHERE owner = ? AND list = ? AND value = ?'),
@@ -86,6 +93,8 @@ export class SqliteSpamStore implements SpamStore {
       let changed = 0;
       for (const l of lessons) {
         const before = (this.st.learned.get(l.digest) as { class: string } | undefined)?.class;
+        if (l.sample) this.st.keepSample.run(l.digest, l.class, l.sample.source, JSON.stringify(l.sample.rules), packTokens(l.tokens), now);
+        else if (before && before !== l.class) this.st.moveSample.run(l.class, now, l.digest);
         if (before === l.class) continue;
         const spam = l.class === 'spam' ? 1 : 0;
         const ham = 1 - spam;
@@ -107,6 +116,20 @@ export class SqliteSpamStore implements SpamStore {
       if (m > MAX_DIGESTS) this.st.pruneDigests.run(m - MAX_DIGESTS);
       return n > maxTokens ? this.st.prune.run(n - maxTokens).changes : 0;
     });
+  }
+
+  async bayesSamples(): Promise<BayesSample[]> {
+    return (this.st.samples.all() as { digest: string; class: 'spam' | 'ham'; source: string; rules: string; tokens: Buffer }[]).map((r) => ({
+      digest: r.digest,
+      class: r.class,
+      source: r.source,
+      rules: JSON.parse(r.rules) as string[],
+      tokens: unpackTokens(r.tokens),
+    }));
+  }
+
+  bayesPruneSamples(maxPerClass: number): Promise<number> {
+    return this.writes.run(() => this.st.pruneSamples.run('spam', 'spam', maxPerClass).changes + this.st.pruneSamples.run('ham', 'ham', maxPerClass).changes);
   }
 
   async bayesSize(): Promise<{ tokens: number; messages: number }> {

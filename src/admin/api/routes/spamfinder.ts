@@ -37,6 +37,18 @@ const bayesStatus = {
     tokens: { type: 'integer', description: 'Tokens in the table (bounded by maxTokens).' },
     ready: { type: 'boolean', description: 'Enough of both classes learned for BAYES to give verdicts.' },
     maxTokens: { type: 'integer' },
+    calibration: {
+      type: ['object', 'null'],
+      description: 'The Bayes side of the content filter fitted to this site (null: not enough learned mail yet, the shipped weights apply).',
+      properties: {
+        bias: { type: 'number' },
+        bayes: { type: 'number', description: 'Weight of the Bayes score when it leans to spam.' },
+        bayesHam: { type: 'number', description: 'Weight when it leans to ham.' },
+        examples: { type: 'object', properties: { spam: { type: 'integer' }, ham: { type: 'integer' } } },
+        hamSources: { type: 'integer', description: 'Distinct ham sources (lists, sender sites) in the sample.' },
+        at: { type: 'integer', description: 'When it was fitted (ms since 1970).' },
+      },
+    },
   },
 } as const;
 

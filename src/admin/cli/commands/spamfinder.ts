@@ -1,5 +1,6 @@
 // `gatehouse spamfinder` (alias `spam`): learn|train (Bayes from .eml files, folders, mbox),
 // check (verdicts without learning), status, and the company-wide allow / block lists.
+import { CALIBRATION_MIN } from '../../../services/spamfinder/rules/calibrate.ts';
 import type { Command } from 'commander';
 import type { FilterListEntry } from '../../../store/store.ts';
 import type { CheckResult } from '../../../services/spamfinder/control.ts';
@@ -80,9 +81,15 @@ export function registerSpamfinderCommands(program: Command, ctx: CliContext): v
     .description('What the Bayes classifier has learned')
     .option('--json', "print the API's JSON")
     .action(async (o: { json?: boolean }) => {
-      const s = await ctx.api().get<{ spam: number; ham: number; tokens: number; ready: boolean; maxTokens: number }>('/api/v1/spamfinder/bayes');
+      const s = await ctx.api().get<{ spam: number; ham: number; tokens: number; ready: boolean; maxTokens: number; calibration?: { bias: number; bayes: number; bayesHam: number; examples: { spam: number; ham: number }; hamSources: number } | null }>('/api/v1/spamfinder/bayes');
       if (o.json) return ctx.print(json(s));
       ctx.print(`spam ${s.spam}, ham ${s.ham}, tokens ${s.tokens} of at most ${s.maxTokens}, ${s.ready ? 'ready' : 'not ready'}`);
+      const c = s.calibration;
+      ctx.print(
+        c
+          ? `calibrated to this site on ${c.examples.spam} spam + ${c.examples.ham} ham from ${c.hamSources} ham sources: bias ${c.bias}, Bayes weight ${c.bayes} (towards spam) / ${c.bayesHam} (towards ham)`
+          : `not calibrated yet: the shipped weights apply (needs ${CALIBRATION_MIN.perClass} learned mails of each class, ham from ${CALIBRATION_MIN.hamSources} sources)`,
+      );
     });
 
   sf.command('lists')

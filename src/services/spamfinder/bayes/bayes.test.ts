@@ -10,6 +10,7 @@ import { bayesSchema } from '../config.ts';
 import { BayesFilter } from './bayes-filter.ts';
 import { chi2Q, classify } from './classifier.ts';
 import { hashToken, mailTokens } from './tokens.ts';
+import { WITH_BAYES } from '../rules/weights.ts';
 
 test('chi2Q: known values and bounds', () => {
   assert.equal(chi2Q(0, 2), 1);
@@ -117,6 +118,47 @@ test('BayesFilter learns through the store, skips mails learned before, moves re
     const many = Array.from({ length: 60 }, (_, i) => mail(`bulk ${i}`, Array.from({ length: 30 }, (_, k) => `w${i}x${k}`).join(' ')));
     await small.learnRaw(many, 'spam');
     assert.ok((await store.spam.bayesSize()).tokens <= 1000, 'the token table is bounded by maxTokens');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('calibration: learned mails are sampled, the Bayes side is fitted to the site, the verdict uses it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-bayes-cal-'));
+  const store = openSqliteStore(dir);
+  try {
+    const bayes = new BayesFilter(store.spam, bayesSchema.parse({ minTrained: 3 }), store.settings);
+    const site = (i: number, list: string, subject: string, words: string) =>
+      Buffer.from(`From: a${i}@${list}.example.org\r\nList-Id: <${list}.example.org>\r\nSubject: ${subject}\r\n\r\n${words} n${i}\r\n`);
+    const spamMail = (i: number) => Buffer.from(`From: s${i}@mail.spam${i % 7}.net\r\nSubject: offer ${i}\r\n\r\ncheap pills casino lottery winner z${i}\r\n`);
+    // Too little learned: no calibration, the shipped weights apply.
+    await bayes.learnRaw([0, 1, 2, 3, 4].map(spamMail), 'spam');
+    await bayes.learnRaw([0, 1, 2, 3, 4].map((i) => site(i, 'dev', 'build notes', 'compiler patch review')), 'ham');
+    assert.equal(await bayes.calibrate(), null);
+    assert.deepEqual(await bayes.weights(), WITH_BAYES);
+    // Enough mail of both classes from several lists: fitted and stored for every node.
+    const lists = ['dev', 'users', 'announce', 'ops'];
+    await bayes.learnRaw(Array.from({ length: 70 }, (_, i) => spamMail(i + 10)), 'spam');
+    await bayes.learnRaw(Array.from({ length: 80 }, (_, i) => site(i + 10, lists[i % 4], `${lists[i % 4]} thread ${i}`, 'schedule agenda release review meeting')), 'ham');
+    bayes.close();
+    const c = await bayes.calibrate();
+    assert.ok(c && c.examples.spam >= 50 && c.examples.ham >= 50 && c.hamSources === 4, JSON.stringify(c));
+    assert.ok(c.bayes > 0 && c.bayesHam >= 0, 'a Bayes that separates the site\'s mail gets weight');
+    const stored = await store.settings.get<{ bias: number }>('spamfinder.calibration');
+    assert.equal(stored?.bias, c.bias);
+    const fresh = new BayesFilter(store.spam, bayesSchema.parse({ minTrained: 3 }), store.settings);
+    const w = await fresh.weights();
+    assert.deepEqual([w.bias, w.bayes, w.bayesHam, w.rules], [c.bias, c.bayes, c.bayesHam, WITH_BAYES.rules]);
+    // Calibration off: the shipped weights, whatever is stored.
+    assert.deepEqual(await new BayesFilter(store.spam, bayesSchema.parse({ minTrained: 3, calibrate: false }), store.settings).weights(), WITH_BAYES);
+    // The sample is bounded per class.
+    const bounded = new BayesFilter(store.spam, bayesSchema.parse({ minTrained: 3, calibrationSample: 100 }), store.settings);
+    await bounded.learnRaw([spamMail(500)], 'spam');
+    bounded.close();
+    const samples = await store.spam.bayesSamples();
+    assert.equal(samples.filter((x) => x.class === 'spam').length, 76);
+    assert.equal(samples.filter((x) => x.class === 'ham').length, 85);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export interface MailTokens {
   bulk: boolean;
   /** Names of the content rules the mail hits (rules/rules.ts). */
   rules: string[];
+  /** Where the mail comes from: "list:<List-Id>", else "from:<sender's site>" ("none"): calibration leaves a source out. */
+  source: string;
 }
 
 /** cyrb53: a fast, well-mixed 53-bit string hash (fits a JS number and an SQLite INTEGER). */
@@ -271,6 +273,18 @@ export function isBulk(p: ParsedMail): boolean {
  * SMTP MAIL FROM, for the rules when the mail has no Return-Path: yet (as on arrival; a mailbox
  * copy has one, written at delivery).
  */
+/** A mail's source: its list (List-Id), else the site of its From address. */
+export function sourceOf(p: ParsedMail): string {
+  // From the raw line: mailparser folds List-Id into its own "list" structure.
+  const line = (p.headerLines ?? []).find((l) => l.key === 'list-id')?.line ?? '';
+  const id = line.slice(line.indexOf(':') + 1).replace(/\s+/g, ' ');
+  const list = /<([^>]+)>/.exec(id)?.[1] ?? id.trim();
+  if (list) return `list:${list.toLowerCase()}`;
+  const from = addresses(p.from)[0]?.address ?? '';
+  const at = from.lastIndexOf('@');
+  return at > 0 ? `from:${siteOf(from.slice(at + 1))}` : 'none';
+}
+
 export async function mailTokens(raw: Buffer, opts: { envelopeSender?: string } = {}): Promise<MailTokens> {
   const input = raw.length > MAX_INPUT ? raw.subarray(0, MAX_INPUT) : raw;
   const parsed = await simpleParser(input, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
@@ -289,5 +303,6 @@ export async function mailTokens(raw: Buffer, opts: { envelopeSender?: string } 
     text,
     bulk: isBulk(parsed),
     rules,
+    source: sourceOf(parsed),
   };
 }

@@ -40,7 +40,7 @@ export async function contentVerdict(bayes: BayesFilter, t: MailTokens, cfg: Pic
       rulesCheck: 'off',
     };
   }
-  const c = combine(t.rules, b ? b.score : null, b ? cfg.rules.threshold : cfg.rules.untrainedThreshold);
+  const c = combine(t.rules, b ? b.score : null, b ? cfg.rules.threshold : cfg.rules.untrainedThreshold, b ? await bayes.weights() : undefined);
   const score = r4(c.score);
   const rules = describeHits(c.hits);
   const parts = [b ? `Bayes ${r4(b.score)}: ${clues}` : 'Bayes not trained yet', `rules: ${rules || 'none for spam'}`];

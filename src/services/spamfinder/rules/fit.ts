@@ -8,6 +8,8 @@ export interface Example {
   spam: boolean;
   /** Added to the example's log-odds as is (weights held fixed). */
   offset?: number;
+  /** How much the example counts (default 1). */
+  weight?: number;
 }
 
 export interface Fitted {
@@ -48,8 +50,9 @@ export function fitLogistic(examples: Example[], opts: { l2?: number; iterations
       let z = e.offset ?? 0;
       for (let i = 0; i < dim; i++) z += beta[i] * v[i];
       const p = sigmoid(z);
-      const r = p - (e.spam ? 1 : 0);
-      const w = Math.max(p * (1 - p), 1e-9);
+      const k = e.weight ?? 1;
+      const r = k * (p - (e.spam ? 1 : 0));
+      const w = k * Math.max(p * (1 - p), 1e-9);
       for (let i = 0; i < dim; i++) {
         if (!v[i]) continue;
         g[i] += r * v[i];
@@ -85,7 +88,7 @@ export function fitSigned(examples: Example[], signs: readonly (1 | -1)[], opts:
   for (;;) {
     const idx = active.flatMap((a, i) => (a ? [i] : []));
     const offset = (e: Example) => (e.offset ?? 0) + e.x.reduce((z, x, i) => z + (x ? x * fixed[i] : 0), 0);
-    const f = fitLogistic(examples.map((e) => ({ x: idx.map((i) => e.x[i]), spam: e.spam, offset: offset(e) })), opts);
+    const f = fitLogistic(examples.map((e) => ({ x: idx.map((i) => e.x[i]), spam: e.spam, offset: offset(e), weight: e.weight })), opts);
     const weights = [...fixed];
     idx.forEach((i, k) => (weights[i] = f.weights[k]));
     const wrong = idx.filter((i) => weights[i] * signs[i] < 0);
