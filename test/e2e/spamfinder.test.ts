@@ -167,12 +167,13 @@ test('one mail to recipients with different profiles is split: quarantined for o
 });
 
 /** A small corpus: spam and ham with their own vocabularies, varied per mail, framed like swaks' mails. */
-function corpusMail(kind: 'spam' | 'ham', i: number): string {
+function corpusMail(kind: 'spam' | 'ham', i: number, list?: string): string {
   const spamWords = ['cheap', 'pills', 'discount', 'casino', 'lottery', 'winner', 'bitcoin', 'investment', 'guaranteed', 'refinance', 'viagra', 'unsubscribe', 'offer', 'limited', 'click'];
   const hamWords = ['meeting', 'agenda', 'project', 'schedule', 'quarterly', 'report', 'minutes', 'review', 'deadline', 'budget', 'team', 'lunch', 'draft', 'colleagues', 'thanks'];
   const words = kind === 'spam' ? spamWords : hamWords;
   const pick = (n: number) => Array.from({ length: n }, (_, k) => words[(i * 7 + k * 3) % words.length]).join(' ');
   const from = kind === 'spam' ? `deals${i}@promo${i % 3}.test` : `colleague${i}@partner.test`;
+  const listId = list ? [`List-Id: <${list}>`] : [];
   // The same header set swaks writes, in both classes, so that headers say nothing either way.
   return [
     'Date: Sat, 28 Nov 2026 10:00:00 +0000',
@@ -181,6 +182,7 @@ function corpusMail(kind: 'spam' | 'ham', i: number): string {
     `Subject: ${pick(4)}`,
     `Message-Id: <${kind}${i}@vm>`,
     'X-Mailer: swaks v20201014.0 jetmore.org/john/code/swaks/',
+    ...listId,
     '',
     pick(30),
     pick(20),
@@ -266,4 +268,24 @@ test('virus-scanner deactivated: the flow goes on without scanning', async () =>
     await gw.api('POST', '/api/v1/services/virus-scanner/activate');
     await gw.api('POST', '/api/v1/services/virus-scanner/start');
   }
+});
+
+test('after learning enough of the site\'s mail the filter calibrates itself, and the status says so', async () => {
+  const before = await gw.cli(['spamfinder', 'status']);
+  assert.match(before.stdout, /not calibrated yet: the shipped weights apply/);
+  const dir = await tempDir('gatehouse-calibration-');
+  await mkdir(join(dir, 'spam'));
+  await mkdir(join(dir, 'ham'));
+  for (let i = 100; i < 160; i++) {
+    await writeFile(join(dir, 'spam', `${i}.eml`), corpusMail('spam', i));
+    await writeFile(join(dir, 'ham', `${i}.eml`), corpusMail('ham', i, `list${i % 4}.partner.test`));
+  }
+  const r = await gw.cli(['spamfinder', 'learn', '--spam', join(dir, 'spam'), '--ham', join(dir, 'ham')]);
+  assert.equal(r.code, 0, r.stderr);
+  // Fitted a few seconds after the last learning, on the learned mails of every source but its own.
+  const c = await waitFor(async () => JSON.parse((await gw.cli(['spamfinder', 'status', '--json'])).stdout).calibration ?? undefined, { timeoutMs: 30_000, intervalMs: 1000, what: 'a calibration' });
+  assert.ok(c.examples.spam >= 50 && c.examples.ham >= 50 && c.hamSources >= 4, JSON.stringify(c));
+  assert.match((await gw.cli(['spamfinder', 'status'])).stdout, /calibrated to this site on \d+ spam \+ \d+ ham from \d+ ham sources/);
+  const id = await send({ from: 'someone@elsewhere.test', to: 'a@example.test', subject: 'cheap pills discount offer', body: 'winner lottery casino guaranteed investment click unsubscribe limited offer bitcoin\n' });
+  assert.equal((await inQueue(id, 'quarantine:spam')).envelope.meta.spamfinder.filter, 'BAYES');
 });

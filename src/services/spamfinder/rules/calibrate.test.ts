@@ -49,3 +49,14 @@ test('calibrate: the class mix the site learned does not move the fit', () => {
   const oneToOne = calibrate([...ham, ...spam, ...spam, ...spam, ...spam, ...spam], WITH_BAYES);
   for (const k of ['bias', 'bayes', 'bayesHam'] as const) assert.ok(Math.abs(fiveToOne[k]! - oneToOne[k]!) <= 0.02, `${k}: ${fiveToOne[k]} vs ${oneToOne[k]}`);
 });
+
+test('calibrate: a site that learned little stays near the shipped Bayes weights', () => {
+  // 60 spam, 60 ham, perfectly told apart by Bayes and by a list header: nothing here says Bayes
+  // should count for less than shipped.
+  const ex = [
+    ...Array.from({ length: 60 }, () => example(false, 0.01, ['HDR_LIST'])),
+    ...Array.from({ length: 60 }, () => example(true, 0.99, [])),
+  ];
+  const w = calibrate(ex, WITH_BAYES);
+  assert.ok(w.bayes >= WITH_BAYES.bayes - 1, `Bayes weight ${w.bayes} vs shipped ${WITH_BAYES.bayes}`);
+});

@@ -8,7 +8,7 @@
 import type { BayesCounts } from '../../../store/store.ts';
 import { classify } from '../bayes/classifier.ts';
 import { bayesFeature } from './combiner.ts';
-import { fitSigned } from './fit.ts';
+import { fitLogistic } from './fit.ts';
 import type { Weights } from './weights.ts';
 
 export interface CalibrationExample {
@@ -82,19 +82,26 @@ export function enoughToCalibrate(samples: readonly SiteSample[], examples: read
  */
 export const REFERENCE_HAM_PER_SPAM = 5;
 
-/** The shipped weights with bias and Bayes weights fitted to `examples` (rule weights held). */
+/**
+ * The shipped weights with bias and Bayes weights fitted to `examples` (rule weights held). The
+ * two Bayes weights are pulled towards the shipped ones, not towards 0 (L2 on the difference): a
+ * site that has learned little moves them little — shrinking towards 0 made a small site (73
+ * spam learned) ignore what its Bayes said about spam.
+ */
 export function calibrate(examples: readonly CalibrationExample[], base: Weights, opts: { l2?: number } = {}): Weights {
   const ruleSum = (rules: readonly string[]) => rules.reduce((z, r) => z + (base.rules[r] ?? 0), 0);
   const spam = examples.filter((e) => e.spam).length;
   const spamWeight = spam ? (examples.length - spam) / spam / REFERENCE_HAM_PER_SPAM : 1;
-  const f = fitSigned(
+  const b0 = { spam: base.bayes, ham: base.bayesHam ?? base.bayes };
+  const f = fitLogistic(
     examples.map((e) => {
       const b = bayesFeature(e.bayes);
-      return { x: [Math.max(0, b), Math.min(0, b)], spam: e.spam, offset: ruleSum(e.rules), weight: e.spam ? spamWeight : 1 };
+      const x = [Math.max(0, b), Math.min(0, b)];
+      return { x, spam: e.spam, offset: ruleSum(e.rules) + b0.spam * x[0] + b0.ham * x[1], weight: e.spam ? spamWeight : 1 };
     }),
-    [1, 1],
     { l2: opts.l2 ?? 1 },
   );
   const r2 = (x: number) => Math.round(x * 100) / 100;
-  return { ...base, bias: r2(f.bias), bayes: r2(f.weights[0]), bayesHam: r2(f.weights[1]) };
+  // A Bayes weight never turns against what Bayes says (as fitSigned holds the shipped ones).
+  return { ...base, bias: r2(f.bias), bayes: r2(Math.max(0, b0.spam + f.weights[0])), bayesHam: r2(Math.max(0, b0.ham + f.weights[1])) };
 }
