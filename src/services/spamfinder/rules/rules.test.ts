@@ -159,6 +159,8 @@ test('RCVD_HELO_BOGUS reads the greeting of the first client outside the site, i
   assert.deepEqual(client('from [198.51.100.7] (helo=zvzyz) by mx.example.net with smtp (Exim 4.43)'), { helo: 'zvzyz', ip: '198.51.100.7', direct: true });
   assert.deepEqual(client('from 198.51.100.8 (HELO mail.example.com) by mx.example.net with esmtp'), { helo: 'mail.example.com', ip: '198.51.100.8', direct: true });
   assert.equal(client('from mail.internal (mail.internal [10.1.2.3]) by mx.example.net'), null);
+  // Greeting as the receiving site's own server does not make a hop internal: only the names found for the client count.
+  assert.deepEqual(client('from mx2.example.net ([198.51.100.66]) by mx.example.net'), { helo: 'mx2.example.net', ip: '198.51.100.66', direct: true });
   // A relay of the receiving site itself is passed over; the hop below it is the client.
   assert.deepEqual(client('from relay2.example.net (relay2.example.net [192.0.2.80]) by mx.example.net', 'from pc17 (dsl-17.example.org [198.51.100.17]) by relay2.example.net'), { helo: 'pc17', ip: '198.51.100.17', direct: true });
   const bogus = async (Received: string) => (await hits({ headers: { Received } })).includes('RCVD_HELO_BOGUS');

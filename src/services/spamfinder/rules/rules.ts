@@ -92,7 +92,7 @@ function privateIp(ip: string): boolean {
   return /^(10\.|127\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.|0\.)/.test(ip) || /^(::1$|f[cd]|fe80:)/i.test(ip);
 }
 
-/** What a Received: line says of its sending side: the greeting, the address, the names. */
+/** What a Received: line says of its sending side: the greeting, the address, the names found for it. */
 function hop(raw: string): { helo: string; ip: string | null; names: string[]; by: string | null } | null {
   const line = raw.replace(/\s+/g, ' ');
   const from = /^received: from (\S*)(.*?)(?: by (\S+)|;|$)/i.exec(line);
@@ -100,8 +100,13 @@ function hop(raw: string): { helo: string; ip: string | null; names: string[]; b
   const rest = from[2];
   const ip = /\[(?:ipv6:)?([0-9a-f.:]+)\]/i.exec(rest)?.[1] ?? /\((\d+\.\d+\.\d+\.\d+)\)/.exec(rest)?.[1] ?? /^\[?(\d+\.\d+\.\d+\.\d+)\]?$/.exec(from[1])?.[1] ?? null;
   // Exim and qmail name the greeting apart ("helo=x", "HELO x"); the others put it first.
-  const helo = (/\bhelo[= ]([^\s)\]"]+)/i.exec(rest)?.[1] ?? from[1]).toLowerCase();
-  const names = [from[1], ...rest.split(/[\s()[\]@]+/)].filter((x) => /^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$/i.test(x)).map((x) => x.toLowerCase());
+  const heloParam = /\bhelo[= ]([^\s)\]"]+)/i.exec(rest)?.[1];
+  const helo = (heloParam ?? from[1]).toLowerCase();
+  // The names the receiving server found for the client, not what the client said of itself: a
+  // spammer greeting as the receiving site's own server must not pass for one of its hops.
+  const names = [...(heloParam ? [from[1]] : []), ...rest.replace(/\bhelo[= ][^\s)\]"]+/gi, ' ').split(/[\s()[\]@]+/)]
+    .filter((x) => /^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$/i.test(x))
+    .map((x) => x.toLowerCase());
   return { helo, ip, names, by: from[3]?.toLowerCase() ?? null };
 }
 
