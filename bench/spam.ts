@@ -30,7 +30,7 @@ import { bayesSchema, rulesSchema, spamfinderConfigSchema } from '../src/service
 import { BayesFilter } from '../src/services/spamfinder/bayes/bayes-filter.ts';
 import { mailTokens } from '../src/services/spamfinder/bayes/tokens.ts';
 import { classify } from '../src/services/spamfinder/bayes/classifier.ts';
-import { RULES, siteOf } from '../src/services/spamfinder/rules/rules.ts';
+import { RULES } from '../src/services/spamfinder/rules/rules.ts';
 import { fitSigned } from '../src/services/spamfinder/rules/fit.ts';
 import { calibrate, enoughToCalibrate, leaveSourceOut } from '../src/services/spamfinder/rules/calibrate.ts';
 import { combine, features, MIN_SIGNS_UNTRAINED } from '../src/services/spamfinder/rules/combiner.ts';
@@ -346,15 +346,6 @@ if (OTHER_ROLE !== 'check' && OTHER_ROLE !== 'fit') throw new Error('BENCH_SPAM_
 const SPLIT = (process.env.BENCH_SPAM_CV_SPLIT ?? 'source') as 'source' | 'time';
 if (SPLIT !== 'source' && SPLIT !== 'time') throw new Error('BENCH_SPAM_CV_SPLIT must be source or time');
 
-/** A mail's source: its list (List-Id), else the site of its From address. */
-function sourceOf(raw: Buffer): string {
-  const end = raw.indexOf('\n\n');
-  const head = raw.subarray(0, end < 0 ? 64 * 1024 : end).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
-  const list = /^list-id:[^<\n]*<([^>\n]+)>/im.exec(head)?.[1];
-  if (list) return `list:${list.toLowerCase()}`;
-  const from = /^from:.*@([a-z0-9.-]+)/im.exec(head)?.[1];
-  return from ? `from:${siteOf(from)}` : 'none';
-}
 
 /** Greedy group k-fold: biggest sources first, each into the fold with the least ham so far. */
 function assignSourceFolds(ham: { source: string; fold: number }[]): void {
@@ -391,7 +382,7 @@ async function crossValidate(): Promise<void> {
         const raw = strip(readFileSync(f));
         const t = await mailTokens(raw);
         const hashes = dropTokens ? t.hashes.filter((_, j) => !dropTokens.test(t.words[j])) : t.hashes;
-        mails.push({ spam: cls === 'spam', file: f, hashes, rules: t.rules, fold: Math.floor((i * 5) / all.length), source: sourceOf(raw), corpus: site.corpus });
+        mails.push({ spam: cls === 'spam', file: f, hashes, rules: t.rules, fold: Math.floor((i * 5) / all.length), source: t.source, corpus: site.corpus });
       }
     }
     if (SPLIT === 'source') assignSourceFolds(mails.filter((m) => !m.spam && m.corpus === site.corpus));

@@ -3,7 +3,7 @@
 // integers for the token table. Only the first MAX_INPUT bytes of a mail are read.
 import { createHash } from 'node:crypto';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { ruleHits } from '../rules/rules.ts';
+import { ruleHits, siteOf } from '../rules/rules.ts';
 
 /** A mail is classified on its first 256 KiB: enough text, bounded memory and time. */
 export const MAX_INPUT = 256 * 1024;
@@ -144,11 +144,6 @@ function htmlText(html: string, out: Set<string>): string {
 const COUNTED_HEADERS = ['abuse-reports-to', 'date', 'errors-to', 'from', 'importance', 'in-reply-to', 'message-id', 'mime-version', 'organization', 'received', 'reply-to', 'return-path', 'subject', 'to', 'user-agent', 'x-mailer', 'x-mailing-list', 'x-mailman-version', 'x-mimeole', 'x-msmail-priority', 'x-priority', 'x-virus-scanned', 'list-unsubscribe', 'references'];
 
 const HEADER_WORDS = ['x-mailer', 'user-agent', 'x-priority', 'x-msmail-priority', 'precedence', 'list-id', 'organization'];
-
-/** The last two labels of a host name (enough to compare two hosts of one site). */
-function siteOf(host: string): string {
-  return host.toLowerCase().replace(/\.$/, '').split('.').slice(-2).join('.');
-}
 
 /**
  * Whether the headers agree with each other, as real mail systems write them and forged mail
